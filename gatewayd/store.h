@@ -36,8 +36,13 @@ struct store_query {
 	const char	*user_id;	/* NULL = any (metadata.user_id) */
 	const char	*project;	/* NULL = any (metadata.project); token scope */
 	int64_t		 since;		/* only seq > since */
-	int		 limit;		/* at most this many (1..1000) */
+	int		 limit;		/* at most this many (1..1000; clamped) */
 };
+
+/* Most rows one store_query returns. */
+#define STORE_QUERY_MAX		1000
+/* Most rows one store_retain call removes (keeps each call short). */
+#define STORE_RETAIN_CHUNK	5000
 
 /*
  * Called once per matching event, ascending seq. json is the stored
@@ -46,7 +51,10 @@ struct store_query {
  */
 typedef int (*store_row_cb)(void *arg, int64_t seq, const char *json, size_t len);
 
-/* Open spec ("sqlite:PATH", "memory"). NULL with *cause on failure. */
+/*
+ * Open spec ("sqlite:PATH", "memory"). NULL with *cause on failure.
+ * "postgres://…" fails with "PostgreSQL store not built yet".
+ */
 struct store *store_open(const char *spec, const struct store_opts *opts, char **cause);
 /* Close and free. */
 void store_close(struct store *st);
@@ -66,7 +74,7 @@ void store_set_opts(struct store *st, const struct store_opts *opts);
 int store_insert(struct store *st, struct json_object **evs, size_t n,
     int64_t *seqs, char **cause);
 
-/* Run q, calling cb per row. 0, or -1 with *cause. */
+/* Run q, calling cb per row (cb must not call into the store). 0, or -1 with *cause. */
 int store_query(struct store *st, const struct store_query *q,
     store_row_cb cb, void *arg, char **cause);
 
@@ -86,7 +94,90 @@ int store_counts(struct store *st, int64_t counts[EVT__COUNT], int64_t *total,
  */
 struct json_object *store_agents(struct store *st, const char *project, char **cause);
 
-/* Apply retention now (gatewayd calls it on a timer). Returns rows removed or -1. */
+/*
+ * Apply retention now (gatewayd calls it on a timer). Removes at most
+ * STORE_RETAIN_CHUNK rows per call, oldest first: call again soon when it
+ * returned that many. Returns rows removed or -1 with *cause.
+ */
 long long store_retain(struct store *st, char **cause);
+
+/* Replace the clock (ms since the epoch) used for received_at and retain_days; for tests. */
+void store_set_clock(struct store *st, int64_t (*now_ms)(void));
+
+/*
+ * Back ends. Only store*.c use what follows: store.c parses the spec and
+ * dispatches through a struct store_ops, so a new back end (PostgreSQL) is
+ * one more file and one more line in store_open.
+ */
+
+/* The fields of a (validated) event that the back ends index. */
+struct store_ev {
+	int		 type;		/* enum evt_type */
+	const char	*event_id;
+	const char	*agent_id;	/* strings end at their first NUL */
+	const char	*agent_name;
+	const char	*agent_role;
+	const char	*operation;
+	const char	*status;
+	const char	*timestamp;
+	const char	*session_id;	/* metadata.session_id if a string, else NULL */
+	const char	*user_id;	/* metadata.user_id, likewise */
+	const char	*project;	/* metadata.project, likewise */
+	struct json_object *budget_remaining; /* numbers of budget_updated, else NULL */
+	struct json_object *budget_total;
+};
+
+/* Latest state of one agent within one project ("" = no project). */
+struct store_agent {
+	char		*agent_id;
+	char		*project;
+	char		*agent_name;
+	char		*agent_role;
+	char		*last_event_type;
+	char		*last_operation;
+	char		*last_status;
+	char		*last_seen;	/* timestamp of the last event */
+	int64_t		 last_seq;
+	int64_t		 events;	/* events seen, retention does not lower it */
+	struct json_object *budget_remaining; /* NULL until a budget_updated */
+	struct json_object *budget_total;
+	int64_t		 budget_seq;	/* seq of that budget_updated */
+};
+
+/* One back end's operations; b is what its open returned. */
+struct store_ops {
+	const char	*kind;
+	void		*(*open)(const char *arg, const struct store_opts *opts,
+			    char **cause);
+	void		 (*close)(void *b);
+	void		 (*set_opts)(void *b, const struct store_opts *opts);
+	int		 (*insert)(void *b, struct json_object **evs, size_t n,
+			    int64_t *seqs, int64_t now_ms, char **cause);
+	int		 (*query)(void *b, const struct store_query *q,
+			    store_row_cb cb, void *arg, char **cause);
+	int64_t		 (*last_seq)(void *b);
+	int		 (*counts)(void *b, int64_t counts[EVT__COUNT],
+			    int64_t *total, char **cause);
+	/* Fill *rows (xmalloc'd, freed by the caller with store_agents_free). */
+	int		 (*agents)(void *b, const char *project,
+			    struct store_agent **rows, size_t *nrows, char **cause);
+	long long	 (*retain)(void *b, int64_t now_ms, char **cause);
+};
+
+extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_memory_ops;
+
+/* Fill ev from the event object evs[i]; -1 with *cause if a field is missing. */
+int store_ev_get(struct json_object *obj, size_t i, struct store_ev *ev,
+    char **cause);
+/* Add "seq" and "received_at" to obj. */
+void store_ev_stamp(struct json_object *obj, int64_t seq, const char *received_at);
+/* Remove what store_ev_stamp added (batch rolled back or duplicate). */
+void store_ev_unstamp(struct json_object *obj);
+/* Update a from event ev stored as seq (the in-memory twin of the SQL upsert). */
+void store_agent_apply(struct store_agent *a, const struct store_ev *ev,
+    int64_t seq);
+/* Free the strings and numbers of n rows and the array. */
+void store_agents_free(struct store_agent *rows, size_t n);
 
 #endif

@@ -1,0 +1,397 @@
+/*
+ * store.c: the store front: parses the --store spec, dispatches to a back
+ * end through its struct store_ops, and holds what all back ends share
+ * (reading the indexed fields of an event, stamping seq and received_at,
+ * folding per-project agent rows into the /api/v1/agents answer).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "avjson.h"
+#include "event.h"
+#include "store.h"
+#include "timefmt.h"
+#include "xmalloc.h"
+
+struct store {
+	const struct store_ops	*ops;
+	void			*b;		/* the back end's own state */
+	int64_t			(*now_ms)(void);
+};
+
+/* Open the back end named by spec. */
+struct store *
+store_open(const char *spec, const struct store_opts *opts, char **cause)
+{
+	const struct store_ops	*ops;
+	const char		*arg;
+	struct store		*st;
+	void			*b;
+
+	if (spec == NULL || *spec == '\0') {
+		*cause = xstrdup("empty store spec");
+		return NULL;
+	}
+	if (strncmp(spec, "sqlite:", 7) == 0) {
+		ops = &store_sqlite_ops;
+		arg = spec + 7;
+		if (*arg == '\0') {
+			*cause = xstrdup("sqlite: store needs a path");
+			return NULL;
+		}
+	} else if (strcmp(spec, "memory") == 0) {
+		ops = &store_memory_ops;
+		arg = "";
+	} else if (strncmp(spec, "postgres://", 11) == 0 ||
+	    strncmp(spec, "postgresql://", 13) == 0) {
+		*cause = xstrdup("PostgreSQL store not built yet");
+		return NULL;
+	} else {
+		*cause = xasprintf("unknown store \"%s\" (sqlite:PATH, memory)",
+		    spec);
+		return NULL;
+	}
+
+	if ((b = ops->open(arg, opts, cause)) == NULL)
+		return NULL;
+	st = xcalloc(1, sizeof *st);
+	st->ops = ops;
+	st->b = b;
+	st->now_ms = ts_now_ms;
+	return st;
+}
+
+/* Close the back end and free st. */
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	st->ops->close(st->b);
+	free(st);
+}
+
+/* Back end name for the health answer. */
+const char *
+store_kind(const struct store *st)
+{
+	return st->ops->kind;
+}
+
+/* New retention settings (SIGHUP). */
+void
+store_set_opts(struct store *st, const struct store_opts *opts)
+{
+	st->ops->set_opts(st->b, opts);
+}
+
+/* Replace the clock; tests travel in time with it. */
+void
+store_set_clock(struct store *st, int64_t (*now_ms)(void))
+{
+	st->now_ms = now_ms != NULL ? now_ms : ts_now_ms;
+}
+
+/* Store a batch; see store.h. */
+int
+store_insert(struct store *st, struct json_object **evs, size_t n,
+    int64_t *seqs, char **cause)
+{
+	if (n == 0)
+		return 0;
+	return st->ops->insert(st->b, evs, n, seqs, st->now_ms(), cause);
+}
+
+/* Run a query of the read API or of a since replay. */
+int
+store_query(struct store *st, const struct store_query *q, store_row_cb cb,
+    void *arg, char **cause)
+{
+	struct store_query	qq = *q;
+
+	/* Clamp rather than refuse: gatewayd already checked what users sent. */
+	if (qq.limit < 1)
+		qq.limit = 1;
+	if (qq.limit > STORE_QUERY_MAX)
+		qq.limit = STORE_QUERY_MAX;
+	if (qq.since < 0)
+		qq.since = 0;
+	if (qq.type >= EVT__COUNT)
+		return 0;
+	return st->ops->query(st->b, &qq, cb, arg, cause);
+}
+
+/* Highest seq ever assigned. */
+int64_t
+store_last_seq(struct store *st)
+{
+	return st->ops->last_seq(st->b);
+}
+
+/* Stored events per type and in total. */
+int
+store_counts(struct store *st, int64_t counts[EVT__COUNT], int64_t *total,
+    char **cause)
+{
+	return st->ops->counts(st->b, counts, total, cause);
+}
+
+/* Apply retention, one chunk. */
+long long
+store_retain(struct store *st, char **cause)
+{
+	return st->ops->retain(st->b, st->now_ms(), cause);
+}
+
+/* String member of obj, NULL when absent or not a string. */
+static const char *
+store_str(struct json_object *obj, const char *key)
+{
+	struct json_object	*v;
+
+	if (obj == NULL || !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Number member of obj, NULL when absent or not a number. */
+static struct json_object *
+store_num(struct json_object *obj, const char *key)
+{
+	struct json_object	*v;
+
+	if (obj == NULL || !json_object_object_get_ex(obj, key, &v))
+		return NULL;
+	if (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_double))
+		return NULL;
+	return v;
+}
+
+/* Read the indexed fields of evs[i]. */
+int
+store_ev_get(struct json_object *obj, size_t i, struct store_ev *ev,
+    char **cause)
+{
+	struct json_object	*md = NULL;
+	const char		*type;
+
+	memset(ev, 0, sizeof *ev);
+	if (!json_object_is_type(obj, json_type_object)) {
+		*cause = xasprintf("event %zu: not an object", i);
+		return -1;
+	}
+	/*
+	 * gatewayd validated the batch already; these checks only keep a
+	 * caller's mistake from storing a row nobody can find.
+	 */
+	if ((type = store_str(obj, "event_type")) == NULL ||
+	    (ev->type = evt_type_lookup(type)) < 0) {
+		*cause = xasprintf("event %zu: bad event_type", i);
+		return -1;
+	}
+	ev->event_id = store_str(obj, "event_id");
+	ev->agent_id = store_str(obj, "agent_id");
+	ev->timestamp = store_str(obj, "timestamp");
+	if (ev->event_id == NULL || ev->agent_id == NULL ||
+	    ev->timestamp == NULL) {
+		*cause = xasprintf("event %zu: event_id, agent_id or timestamp "
+		    "missing", i);
+		return -1;
+	}
+	ev->agent_name = store_str(obj, "agent_name");
+	ev->agent_role = store_str(obj, "agent_role");
+	ev->operation = store_str(obj, "operation");
+	ev->status = store_str(obj, "status");
+	if (json_object_object_get_ex(obj, "metadata", &md) &&
+	    json_object_is_type(md, json_type_object)) {
+		ev->session_id = store_str(md, "session_id");
+		ev->user_id = store_str(md, "user_id");
+		ev->project = store_str(md, "project");
+		if (ev->type == EVT_BUDGET_UPDATED) {
+			ev->budget_remaining = store_num(md, "budget_remaining");
+			ev->budget_total = store_num(md, "budget_total");
+		}
+	}
+	return 0;
+}
+
+/* Add the output fields gatewayd assigns. */
+void
+store_ev_stamp(struct json_object *obj, int64_t seq, const char *received_at)
+{
+	json_object_object_add(obj, "seq", json_object_new_int64(seq));
+	json_object_object_add(obj, "received_at",
+	    json_object_new_string(received_at));
+}
+
+/* Take the output fields off again. */
+void
+store_ev_unstamp(struct json_object *obj)
+{
+	json_object_object_del(obj, "seq");
+	json_object_object_del(obj, "received_at");
+}
+
+/* Replace *dst with a copy of src (NULL stays NULL). */
+static void
+store_setstr(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = src != NULL ? xstrdup(src) : NULL;
+}
+
+/* A new JSON number equal to v. */
+static struct json_object *
+store_numdup(struct json_object *v)
+{
+	if (json_object_is_type(v, json_type_double))
+		return json_object_new_double(json_object_get_double(v));
+	return json_object_new_int64(json_object_get_int64(v));
+}
+
+/* Fold one event into an agent's state. */
+void
+store_agent_apply(struct store_agent *a, const struct store_ev *ev,
+    int64_t seq)
+{
+	if (a->agent_id == NULL)
+		a->agent_id = xstrdup(ev->agent_id);
+	if (a->project == NULL)
+		a->project = xstrdup(ev->project != NULL ? ev->project : "");
+	store_setstr(&a->agent_name, ev->agent_name);
+	store_setstr(&a->agent_role, ev->agent_role);
+	store_setstr(&a->last_event_type, evt_types[ev->type].name);
+	store_setstr(&a->last_operation, ev->operation);
+	store_setstr(&a->last_status, ev->status);
+	store_setstr(&a->last_seen, ev->timestamp);
+	a->last_seq = seq;
+	a->events++;
+	if (ev->budget_remaining != NULL && ev->budget_total != NULL) {
+		json_object_put(a->budget_remaining);
+		json_object_put(a->budget_total);
+		a->budget_remaining = store_numdup(ev->budget_remaining);
+		a->budget_total = store_numdup(ev->budget_total);
+		a->budget_seq = seq;
+	}
+}
+
+/* Free what one row holds. */
+static void
+store_agent_clear(struct store_agent *a)
+{
+	free(a->agent_id);
+	free(a->project);
+	free(a->agent_name);
+	free(a->agent_role);
+	free(a->last_event_type);
+	free(a->last_operation);
+	free(a->last_status);
+	free(a->last_seen);
+	json_object_put(a->budget_remaining);
+	json_object_put(a->budget_total);
+	memset(a, 0, sizeof *a);
+}
+
+/* Free n rows and the array. */
+void
+store_agents_free(struct store_agent *rows, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		store_agent_clear(&rows[i]);
+	free(rows);
+}
+
+/* qsort order: agent_id, then newest last. */
+static int
+store_agent_cmp(const void *a1, const void *a2)
+{
+	const struct store_agent	*a = a1, *b = a2;
+	int				 c;
+
+	if ((c = strcmp(a->agent_id, b->agent_id)) != 0)
+		return c;
+	return (a->last_seq > b->last_seq) - (a->last_seq < b->last_seq);
+}
+
+/* Add key: string or null. */
+static void
+store_addstr(struct json_object *o, const char *key, const char *s)
+{
+	json_object_object_add(o, key, s != NULL ? json_object_new_string(s) :
+	    NULL);
+}
+
+/* The JSON object of one (merged) agent. */
+static struct json_object *
+store_agent_json(const struct store_agent *a, int64_t events,
+    const struct store_agent *budget)
+{
+	struct json_object	*o;
+
+	o = json_object_new_object();
+	store_addstr(o, "agent_id", a->agent_id);
+	store_addstr(o, "agent_name", a->agent_name);
+	store_addstr(o, "agent_role", a->agent_role);
+	store_addstr(o, "last_event_type", a->last_event_type);
+	store_addstr(o, "last_operation", a->last_operation);
+	store_addstr(o, "last_status", a->last_status);
+	store_addstr(o, "last_seen", a->last_seen);
+	json_object_object_add(o, "last_seq", json_object_new_int64(a->last_seq));
+	json_object_object_add(o, "events", json_object_new_int64(events));
+	if (budget != NULL) {
+		json_object_object_add(o, "budget_remaining",
+		    store_numdup(budget->budget_remaining));
+		json_object_object_add(o, "budget_total",
+		    store_numdup(budget->budget_total));
+	} else {
+		json_object_object_add(o, "budget_remaining", NULL);
+		json_object_object_add(o, "budget_total", NULL);
+	}
+	return o;
+}
+
+/*
+ * Latest state per agent. Back ends keep one row per (agent, project) so
+ * a project-scoped token sees only its project; without a scope the rows
+ * of one agent fold together: names and last event from the newest row,
+ * event counts summed, budget from the newest budget_updated.
+ */
+struct json_object *
+store_agents(struct store *st, const char *project, char **cause)
+{
+	struct store_agent		*rows = NULL;
+	const struct store_agent	*last, *budget;
+	struct json_object		*arr;
+	size_t				 n = 0, i, j;
+	int64_t				 events;
+
+	if (st->ops->agents(st->b, project, &rows, &n, cause) != 0)
+		return NULL;
+	if (n > 1)
+		qsort(rows, n, sizeof *rows, store_agent_cmp);
+	arr = json_object_new_array_ext(n > 0 ? (int)n : 1);
+	for (i = 0; i < n; i = j) {
+		events = 0;
+		budget = NULL;
+		for (j = i; j < n && strcmp(rows[j].agent_id,
+		    rows[i].agent_id) == 0; j++) {
+			events += rows[j].events;
+			if (rows[j].budget_remaining != NULL &&
+			    rows[j].budget_total != NULL &&
+			    (budget == NULL ||
+			    rows[j].budget_seq > budget->budget_seq))
+				budget = &rows[j];
+		}
+		last = &rows[j - 1];	/* sorted: newest of the agent last */
+		json_object_array_add(arr, store_agent_json(last, events,
+		    budget));
+	}
+	store_agents_free(rows, n);
+	return arr;
+}
