@@ -32,5 +32,7 @@ const char *avjson_str(struct json_object *obj, size_t *len);
 
 /* Append JSON string literal of s (with quotes, escaped) to buf; returns bytes needed. */
 size_t avjson_quote(char *buf, size_t cap, const char *s);
+/* Complete literal of the longest prefix of s (whole UTF-8 chars) fitting cap; returns length. */
+size_t avjson_quote_cut(char *buf, size_t cap, const char *s);
 
 #endif

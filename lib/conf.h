@@ -15,6 +15,10 @@
  *   CONF_BOOL  int             (yes/no, true/false, on/off, 1/0)
  *   CONF_ENUM  int             (index into .choices)
  *   CONF_LIST  struct conf_list (comma/space separated; a repeated key appends)
+ *
+ * A table ends with an entry whose name is NULL. base must start zeroed
+ * (or conf_free'd); conf_set replaces a LIST, a file's first occurrence of
+ * a LIST key replaces the default and later occurrences append.
  */
 #ifndef AV_CONF_H
 #define AV_CONF_H

@@ -12,6 +12,7 @@ int daemon_detach(char **cause);
 /*
  * Create path holding our pid, refusing when a live process holds it
  * (fcntl lock). Returns the fd to keep open, or -1 with *cause.
+ * Call it after daemon_detach: fcntl locks do not pass to a child.
  */
 int pidfile_create(const char *path, char **cause);
 /* Remove the pid file at exit. */

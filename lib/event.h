@@ -43,6 +43,8 @@ struct evt_type_info {
 	const char	*operation;	/* default operation */
 	const char	*const *need_num;  /* metadata numbers required, NULL-ended */
 	const char	*const *need_str;  /* metadata strings required, NULL-ended */
+	const char	*const *opt_num;   /* metadata numbers >= 0 allowed, NULL-ended */
+	const char	*const *opt_str;   /* metadata strings allowed, NULL-ended */
 };
 
 /* The table, indexed by enum evt_type. */

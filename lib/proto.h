@@ -63,7 +63,8 @@ enum proto_cmd proto_cmd_of(struct json_object *obj);
  * control lines (returns PROTO_OK with *cmd set and *ev NULL), validate
  * with flags. On error returns the code and writes a one-line detail
  * ("agent_id: missing"; "invalid JSON at offset 12: …"). On success *ev
- * is a new reference.
+ * is a new reference. A line with an unknown "cmd" is PROTO_VALIDATION
+ * with *cmd = PROTO_CMD_UNKNOWN.
  */
 enum proto_err proto_parse_event(const char *line, size_t len, unsigned flags,
     struct json_object **ev, enum proto_cmd *cmd, char *detail, size_t dlen);
