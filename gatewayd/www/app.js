@@ -197,6 +197,7 @@ const state = {
 	seenOrder: [],
 	seenHead: 0,
 	lastSeq: 0,
+	baseSeq: 0,		/* the counters include every seq up to this */
 	counts: Object.fromEntries(TYPES.map((t) => [t, 0])),
 	total: 0,
 	duplicates: 0,
@@ -270,10 +271,13 @@ function ingest(e, live) {
 	if (typeof e.seq === 'number' && e.seq > state.lastSeq)
 		state.lastSeq = e.seq;
 
-	if (e.event_type in state.counts)
-		state.counts[e.event_type]++;
-	state.total++;
-	state.countsDirty = true;
+	/* The counters started from the store's totals at baseSeq. */
+	if (typeof e.seq !== 'number' || e.seq > state.baseSeq) {
+		if (e.event_type in state.counts)
+			state.counts[e.event_type]++;
+		state.total++;
+		state.countsDirty = true;
+	}
 	if (live)
 		countRate(Date.now());
 
@@ -370,9 +374,10 @@ function agentFromEvent(e) {
 }
 
 /*
- * Seed the agents panel from GET /api/v1/agents. The shape is read
- * leniently (an array or {agents:[…]}, flat or nested budget), because
- * what matters is showing what the gateway knows.
+ * Seed the agents panel from GET /api/v1/agents: an array (or {agents:[…]})
+ * of {agent_id, agent_name, agent_role, last_event_type, last_operation,
+ * last_seen, last_seq, budget_remaining, budget_total}. What the page
+ * already learnt from newer live events (higher seq) wins.
  */
 function agentsFromApi(body) {
 	const list = Array.isArray(body) ? body :
@@ -380,40 +385,33 @@ function agentsFromApi(body) {
 	for (const x of list) {
 		if (!x || typeof x !== 'object')
 			continue;
-		const last = (x.last_event && typeof x.last_event === 'object') ?
-		    x.last_event : null;
-		if (last && typeof last.event_type === 'string') {
-			/* The agent's latest event says it all, and keeps the
-			 * order rule (a live event newer than this one wins). */
-			const e = Object.assign({}, last);
-			e.agent_id = e.agent_id || x.agent_id || x.id;
-			e.agent_name = e.agent_name || x.agent_name || x.name;
-			e.agent_role = e.agent_role || x.agent_role || x.role;
-			agentFromEvent(e);
-		}
-		const id = str(x.agent_id) || str(x.id) || (last && str(last.agent_id));
+		const id = str(x.agent_id) || str(x.id);
 		if (!id)
 			continue;
 		const a = agentFor(id);
-		a.name = str(x.agent_name) || str(x.name) || a.name;
-		a.role = str(x.agent_role) || str(x.role) || a.role;
-		const lastType = str(x.last_event_type) ||
-		    (typeof x.last_event === 'string' ? x.last_event : '');
-		if (!a.state && STATE_OF[lastType]) {
-			a.state = STATE_OF[lastType];
-			a.stateType = lastType;
+		const seq = typeof x.last_seq === 'number' ? x.last_seq : 0;
+		if (a.seq > seq && a.seq >= 0)
+			continue;
+		a.seq = seq;
+		a.name = str(x.agent_name) || a.name;
+		a.role = str(x.agent_role) || a.role;
+		const type = str(x.last_event_type);
+		if (STATE_OF[type]) {
+			a.state = STATE_OF[type];
+			a.stateType = type;
+		} else if (!a.state) {
+			a.state = 'active';
+			a.stateType = 'agent_activated';
 		}
-		if (!a.state && str(x.state))
-			a.state = str(x.state);
-		const b = (x.budget && typeof x.budget === 'object') ? x.budget : x;
-		const left = b.remaining ?? b.budget_remaining;
-		const total = b.total ?? b.budget_total;
-		if (a.remaining === null && typeof left === 'number')
-			a.remaining = left;
-		if (a.total === null && typeof total === 'number')
-			a.total = total;
-		if (!a.op && str(x.last_operation))
-			a.op = str(x.last_operation);
+		if (str(x.last_operation) && type !== 'budget_updated') {
+			a.op = (type ? type.replace(/_/g, ' ') + ': ' : '') +
+			    str(x.last_operation);
+			a.opTime = x.last_seen ? clock(x.last_seen) : '';
+		}
+		if (typeof x.budget_remaining === 'number')
+			a.remaining = x.budget_remaining;
+		if (typeof x.budget_total === 'number')
+			a.total = x.budget_total;
 		state.agentsDirty.add(a);
 	}
 	schedule();
@@ -973,7 +971,7 @@ async function signIn(ev) {
 	const before = token;
 	token = candidate;
 	try {
-		const body = await api('/api/v1/agents');
+		await api('/api/v1/agents');
 		try {
 			sessionStorage.setItem(TOKEN_KEY, token);
 		} catch (err) {
@@ -982,8 +980,7 @@ async function signIn(ev) {
 		$('signin-token').value = '';
 		$('signin').close();
 		$('signout').hidden = false;
-		agentsFromApi(body);
-		conn.start();
+		load();
 	} catch (err) {
 		token = before;
 		$('signin-error').textContent = err instanceof AuthError ?
@@ -1028,7 +1025,10 @@ const conn = {
 	/* The stream URL, resuming after the last seq seen. */
 	url() {
 		const q = new URLSearchParams();
-		q.set('user_id', pageUser);
+		/* With a token the token names the user (a different user_id
+		 * in the query is refused); without, the seed's ?user_id=. */
+		if (!token)
+			q.set('user_id', pageUser);
 		if (state.lastSeq > 0)
 			q.set('since', String(state.lastSeq));
 		if (token)
@@ -1300,25 +1300,69 @@ async function main() {
 
 	if (token)
 		$('signout').hidden = false;
+	await load();
+}
+
+/* Drop a token the gateway refused and ask for another. */
+function refused() {
+	if (token) {
+		token = '';
+		try {
+			sessionStorage.removeItem(TOKEN_KEY);
+		} catch (err) {
+			/* nothing stored */
+		}
+		$('signout').hidden = true;
+		showSignIn('Your token was refused; sign in again.');
+	} else
+		showSignIn();
+}
+
+/*
+ * Read the gateway's state, then go live: totals from /events/stats at
+ * seq S, the agents, a little history up to S, and the stream with
+ * since=S, so nothing between the snapshot and the stream is missed.
+ */
+async function load() {
+	let health = null;
 	try {
+		health = await api('/api/v1/health');
+	} catch (err) {
+		/* unreachable now: the stream will retry */
+	}
+	if (health && health.auth === true && !token) {
+		showSignIn();	/* no 401 round trip when the gateway says so */
+		return;
+	}
+	let base = null;
+	try {
+		base = await api('/api/v1/events/stats');
 		agentsFromApi(await api('/api/v1/agents'));
 	} catch (err) {
 		if (err instanceof AuthError) {
-			if (token) {
-				token = '';
-				try {
-					sessionStorage.removeItem(TOKEN_KEY);
-				} catch (e2) {
-					/* nothing stored */
-				}
-				$('signout').hidden = true;
-				showSignIn('Your token was refused; sign in again.');
-			} else
-				showSignIn();
+			refused();
 			return;
 		}
-		/* Gateway unreachable or old: the stream will tell. */
 	}
+	if (base && typeof base.last_seq === 'number' && base.by_type &&
+	    state.lastSeq === 0) {
+		state.baseSeq = state.lastSeq = base.last_seq;
+		for (const t of TYPES)
+			if (typeof base.by_type[t] === 'number')
+				state.counts[t] = base.by_type[t];
+		state.total = typeof base.total === 'number' ? base.total : 0;
+		state.countsDirty = true;
+		$('stats-note').textContent = 'stored in the gateway';
+		conn.backfilled = true;
+		backfill(base.last_seq);
+	} else if (health && typeof health.last_seq === 'number' &&
+	    state.lastSeq === 0) {
+		/* No totals: count from here; history up to last_seq. */
+		state.baseSeq = state.lastSeq = health.last_seq;
+		conn.backfilled = true;
+		backfill(health.last_seq);
+	}
+	schedule();
 	conn.start();
 }
 

@@ -11,7 +11,9 @@
  *
  * Prints "listening on http://127.0.0.1:PORT" when ready. Extra endpoints for
  * tests: POST /mock/drop closes every stream (a restart as clients see it),
- * POST /mock/rate?n=N changes the generated rate.
+ * POST /mock/lag tells every stream it lagged, POST /mock/rate?n=N changes
+ * the generated rate. Its health answer says "auth": true when it has
+ * tokens (a hint the dashboard reads when gatewayd gives it).
  */
 'use strict';
 
@@ -69,13 +71,21 @@ function accept(e) {
 	const stored = Object.assign({}, e, { seq: ++seq,
 		received_at: new Date().toISOString() });
 	events.push(stored);
-	const a = agents.get(e.agent_id) || { agent_id: e.agent_id };
+	/* The shape of gatewayd's store_agents(). */
+	const a = agents.get(e.agent_id) || { agent_id: e.agent_id, events: 0,
+		budget_remaining: null, budget_total: null };
 	a.agent_name = e.agent_name;
 	a.agent_role = e.agent_role;
-	a.last_event = stored;
-	if (e.event_type === 'budget_updated')
-		a.budget = { remaining: e.metadata.budget_remaining,
-			total: e.metadata.budget_total };
+	a.last_event_type = e.event_type;
+	a.last_operation = e.operation;
+	a.last_status = e.status;
+	a.last_seen = e.timestamp;
+	a.last_seq = stored.seq;
+	a.events++;
+	if (e.event_type === 'budget_updated') {
+		a.budget_remaining = e.metadata.budget_remaining;
+		a.budget_total = e.metadata.budget_total;
+	}
 	agents.set(e.agent_id, a);
 	broadcast(stored);
 	return true;
@@ -122,7 +132,8 @@ const server = http.createServer((req, res) => {
 	const url = new URL(req.url, 'http://x');
 	const p = url.pathname;
 	if (p === '/api/v1/health') {
-		json(res, 200, { status: 'ok', store: 'mock', version: 'mock' });
+		json(res, 200, { status: 'ok', store: 'mock', version: 'mock',
+			last_seq: seq, auth: opt.tokens.size > 0 });
 		return;
 	}
 	if (p === '/api/v1/events/ingest' && req.method === 'POST') {
@@ -152,6 +163,15 @@ const server = http.createServer((req, res) => {
 		json(res, 200, { dropped: true });
 		return;
 	}
+	if (p === '/mock/lag' && req.method === 'POST') {
+		/* As gatewayd does to a client whose queue filled up. */
+		for (const c of wss.clients) {
+			c.send(JSON.stringify({ type: 'lagged', resume_from: seq }));
+			c.close(1008, 'lagged');
+		}
+		json(res, 200, { lagged: true });
+		return;
+	}
 	if (p === '/mock/rate' && req.method === 'POST') {
 		setRate(Number(url.searchParams.get('n')) || 0);
 		json(res, 200, { rate: opt.rate });
@@ -164,6 +184,13 @@ const server = http.createServer((req, res) => {
 		}
 		if (p === '/api/v1/agents') {
 			json(res, 200, { agents: [...agents.values()] });
+			return;
+		}
+		if (p === '/api/v1/events/stats') {
+			const by = Object.fromEntries(TYPES.map((t) => [t, 0]));
+			for (const e of events)
+				by[e.event_type]++;
+			json(res, 200, { total: events.length, by_type: by, last_seq: seq });
 			return;
 		}
 		if (p === '/api/v1/events') {

@@ -1,0 +1,69 @@
+/*
+ * frames.js: measure how smoothly a dashboard page renders, from inside
+ * the page: requestAnimationFrame deltas and long tasks (PerformanceObserver),
+ * sampled over a window while events stream in. Shared by the browser test
+ * (which only prints the figures) and bench-frames.js.
+ */
+'use strict';
+
+/* Start recording in the page. */
+async function start(page) {
+	await page.evaluate(() => {
+		const rec = { deltas: [], long: [], last: 0, on: true };
+		window.__frames = rec;
+		const tick = (t) => {
+			if (!rec.on)
+				return;
+			if (rec.last)
+				rec.deltas.push(t - rec.last);
+			rec.last = t;
+			requestAnimationFrame(tick);
+		};
+		requestAnimationFrame(tick);
+		try {
+			rec.obs = new PerformanceObserver((list) => {
+				for (const e of list.getEntries())
+					rec.long.push(e.duration);
+			});
+			rec.obs.observe({ type: 'longtask', buffered: false });
+		} catch (err) {
+			rec.long = null;	/* no Long Tasks API */
+		}
+	});
+}
+
+/* Stop recording and return the figures (milliseconds). */
+async function stop(page) {
+	const r = await page.evaluate(() => {
+		const rec = window.__frames;
+		rec.on = false;
+		if (rec.obs)
+			rec.obs.disconnect();
+		return { deltas: rec.deltas, long: rec.long };
+	});
+	const d = r.deltas.slice().sort((a, b) => a - b);
+	const q = (p) => d.length ? d[Math.min(d.length - 1, Math.floor(p * d.length))] : NaN;
+	const long = r.long || [];
+	return {
+		frames: d.length,
+		p50: q(0.5),
+		p99: q(0.99),
+		max: d.length ? d[d.length - 1] : NaN,
+		over50: d.filter((x) => x > 50).length,
+		longTasks: r.long ? long.length : null,
+		longMax: long.length ? Math.max(...long) : 0,
+		longTotal: long.reduce((a, b) => a + b, 0),
+	};
+}
+
+/* One line of figures. */
+function format(f) {
+	const ms = (x) => x.toFixed(1) + ' ms';
+	return 'frames ' + f.frames + ', frame time p50 ' + ms(f.p50) +
+	    ', p99 ' + ms(f.p99) + ', max ' + ms(f.max) +
+	    ', frames over 50 ms ' + f.over50 +
+	    ', long tasks ' + (f.longTasks === null ? 'n/a' : f.longTasks +
+	    ' (max ' + ms(f.longMax) + ', total ' + ms(f.longTotal) + ')');
+}
+
+module.exports = { start, stop, format };

@@ -1,0 +1,181 @@
+/*
+ * ui.js: the dashboard's own behaviour in headless Chromium, against the
+ * mock gateway (fast, no daemons): sign-in, the seed's feed lines, pause
+ * with a count, filters, event detail, toasts only for the signed-in user,
+ * reconnect after a drop and after "lagged" with every event exactly once,
+ * and the bound on rows. The real pipeline is dashboard.js's job.
+ */
+'use strict';
+
+const path = require('path');
+const crypto = require('crypto');
+const h = require('./harness.js');
+
+const ALICE = 'alice-token-0001';
+const BOB = 'bob-token-0002';
+
+/* A complete event as hookcli would make it. */
+function ev(type, name, extra) {
+	return Object.assign({
+		event_type: type, event_id: crypto.randomUUID(),
+		timestamp: new Date().toISOString(), agent_id: name + '-1',
+		agent_name: name, agent_role: 'worker', operation: type,
+		status: type === 'operation_denied' ? 'denied' :
+		    type === 'task_failed' ? 'failure' : 'success',
+		metadata: {},
+	}, extra || {});
+}
+
+h.main('ui', async () => {
+	const port = await h.freePort();
+	const base = 'http://127.0.0.1:' + port;
+	const mock = h.start('mock', process.execPath, [
+		path.join(h.srcdir, 'tests/browser/mock-gateway.js'),
+		'--www', path.join(h.srcdir, 'gatewayd/www'), '--port', String(port),
+		'--token', ALICE + '=alice', '--token', BOB + '=bob']);
+	await h.waitFor('mock gateway', async () =>
+	    (await fetch(base + '/api/v1/health')).ok);
+	/* POST events to the mock, as collectord would. */
+	const post = async (...events) => {
+		const r = await fetch(base + '/api/v1/events/ingest', {
+			method: 'POST', headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({ events }) });
+		h.eq('ingest status', 200, r.status);
+	};
+
+	const ctx = await h.launch();
+
+	/* Sign-in: the gateway wants a token; a wrong one is refused. */
+	const a = await h.newPage(ctx);
+	await a.goto(base + '/');
+	await a.waitForSelector('#signin[open]');
+	h.eq('state while signed out', 'signin',
+	    await a.getAttribute('#conn', 'data-state'));
+	h.eq('console errors on load', [], a.errors);
+	await a.fill('#signin-token', 'wrong-token-000');
+	await a.press('#signin-token', 'Enter');
+	await a.waitForFunction(() =>
+	    document.getElementById('signin-error').textContent.includes('refused'));
+	await a.fill('#signin-token', ALICE);
+	await a.press('#signin-token', 'Enter');
+	await a.waitForSelector('#conn[data-state="live"]');
+	h.eq('signed-in user', 'user alice', await a.textContent('#who'));
+	h.check(!(await a.isVisible('#signin')), 'sign-in dialog closed');
+
+	/* Bob signs in with a token already in his tab's sessionStorage. */
+	const b = await h.newPage(ctx);
+	await b.addInitScript((t) => sessionStorage.setItem('agentvis.token', t), BOB);
+	await b.goto(base + '/');
+	await b.waitForSelector('#conn[data-state="live"]');
+	h.eq('console errors on load (token in sessionStorage)', [], b.errors);
+
+	/* The seed's five lines, word for word. */
+	await post(
+	    ev('agent_spawned', 'coder'),
+	    ev('agent_activated', 'coder'),
+	    ev('operation_allowed', 'coder', { operation: 'write_file',
+		metadata: { path: 'src/app.js', session_id: 's-1', project: 'webshop' } }),
+	    ev('budget_updated', 'coder', { metadata: { budget_remaining: 90,
+		budget_total: 100, budget_delta: -10 } }),
+	    ev('task_completed', 'coder', { operation: 'implement', metadata: {
+		task: 'implemented auth', duration_ms: 2500 } }));
+	const seed = [
+		'[task_completed] coder implemented auth (2.5s)',
+		'[budget_updated] coder budget: 90/100 (-10)',
+		'[operation_allowed] coder writing to src/app.js',
+		'[agent_activated] coder permissions validated',
+		'[agent_spawned] coder agent created',
+	];
+	await a.waitForFunction(() => document.querySelectorAll('#feed .row').length >= 5);
+	h.eq('feed lines', seed, await h.feedTexts(a));
+	h.eq('budget text', '90/100', await a.textContent('.agent .budget-text'));
+	h.eq('budget bar width', '90%', await a.$eval('.agent .bar > span', (n) => n.style.width));
+	h.eq('agent state', 'idle', await a.textContent('.agent .state'));
+
+	/* The other wordings. */
+	await post(
+	    ev('operation_denied', 'coder', { operation: 'write_file',
+		metadata: { reason: 'path outside project', user_id: 'alice' } }),
+	    ev('task_started', 'tester', { metadata: { task: 'ran the auth tests' } }),
+	    ev('task_failed', 'tester', { metadata: { task: 'ran the auth tests',
+		error: '2 of 48 tests failed', user_id: 'bob' } }));
+	await a.waitForFunction(() => document.querySelectorAll('#feed .row').length >= 8);
+	h.eq('more lines', [
+		'[task_failed] tester failed ran the auth tests: 2 of 48 tests failed',
+		'[task_started] tester started ran the auth tests',
+		'[operation_denied] coder denied write_file: path outside project',
+	], (await h.feedTexts(a)).slice(0, 3));
+
+	/* Toasts: each user sees only their own. */
+	await a.waitForSelector('.toast');
+	await b.waitForSelector('.toast');
+	await h.sleep(200);
+	const ta = await a.$$eval('.toast-body', (l) => l.map((n) => n.textContent));
+	const tb = await b.$$eval('.toast-body', (l) => l.map((n) => n.textContent));
+	h.eq('alice toasts', ['[operation_denied] coder denied write_file: path outside project'], ta);
+	h.eq('bob toasts', ['[task_failed] tester failed ran the auth tests: 2 of 48 tests failed'], tb);
+
+	/* Pause with the keyboard; events are held and counted. */
+	await a.click('h1');
+	await a.keyboard.press('p');
+	h.eq('pause pressed', 'true', await a.getAttribute('#pause', 'aria-pressed'));
+	const before = await a.$$eval('#feed .row', (l) => l.length);
+	await post(ev('agent_spawned', 'fixer'), ev('agent_activated', 'fixer'));
+	await a.waitForFunction(() => document.getElementById('pause').textContent.includes('2 new'));
+	h.eq('rows while paused', before, await a.$$eval('#feed .row', (l) => l.length));
+	await a.keyboard.press('p');
+	await a.waitForFunction((n) => document.querySelectorAll('#feed .row').length === n + 2, before);
+	h.eq('resumed label', 'Pause', await a.textContent('#pause'));
+
+	/* Filters: by type, then by project. */
+	await a.selectOption('#f-type', 'operation_allowed');
+	h.eq('filtered by type', ['[operation_allowed] coder writing to src/app.js'],
+	    await h.feedTexts(a));
+	await a.selectOption('#f-type', '');
+	await a.fill('#f-project', 'webshop');
+	h.eq('filtered by project', ['[operation_allowed] coder writing to src/app.js'],
+	    await h.feedTexts(a));
+	await a.fill('#f-project', '');
+	h.eq('filters cleared', before + 2, (await h.feedTexts(a)).length);
+
+	/* Click a row: its JSON. */
+	await a.click('#feed .row:last-child');
+	await a.waitForSelector('#detail:not([hidden])');
+	const shown = JSON.parse(await a.textContent('#detail-json'));
+	h.eq('detail event', 'agent_spawned', shown.event_type);
+	h.check(typeof shown.seq === 'number', 'detail has seq');
+	await a.keyboard.press('Escape');
+	await a.waitForSelector('#detail', { state: 'hidden' });
+
+	/* Reconnect: drop every stream, send events while down, and after a
+	 * "lagged"; each must show exactly once. */
+	const count0 = await a.$$eval('#feed .row', (l) => l.length);
+	await fetch(base + '/mock/drop', { method: 'POST' });
+	await post(...Array.from({ length: 20 }, (_, i) =>
+	    ev('operation_allowed', 'looper', { operation: 'read_file',
+		metadata: { path: 'f' + i } })));
+	await a.waitForFunction((n) => document.querySelectorAll('#feed .row').length === n + 20,
+	    count0, { timeout: 15000 });
+	await fetch(base + '/mock/lag', { method: 'POST' });
+	await post(...Array.from({ length: 10 }, (_, i) =>
+	    ev('operation_allowed', 'looper', { operation: 'read_file',
+		metadata: { path: 'g' + i } })));
+	await a.waitForFunction((n) => document.querySelectorAll('#feed .row').length === n + 30,
+	    count0, { timeout: 15000 });
+	await a.waitForSelector('#conn[data-state="live"]');
+	const seqs = await a.$$eval('#feed .row', (l) => l.map((n) => n.dataset.seq));
+	h.eq('rows unique by seq', seqs.length, new Set(seqs).size);
+
+	/* Bounded: 1,500 more events leave 500 rows. */
+	for (let k = 0; k < 3; k++)
+		await post(...Array.from({ length: 500 }, (_, i) =>
+		    ev('operation_allowed', 'bulk', { operation: 'write_file', metadata: { path: 'b' + k + '-' + i } })));
+	await a.waitForFunction(() => window.agentvis.snapshot().lastSeq >= 1540 &&
+	    document.querySelectorAll('#feed .row').length === 500, null, { timeout: 15000 });
+	h.eq('rows in memory', 500, (await a.evaluate(() => window.agentvis.snapshot())).rows);
+	h.eq('newest row', '[operation_allowed] bulk writing to b2-499',
+	    (await h.feedTexts(a))[0]);
+
+	await a.screenshot({ path: path.join(h.artifacts(), 'ui.png') });
+	await h.stop(mock);
+});
