@@ -1,0 +1,702 @@
+/*
+ * api.c: the HTTP API (mounted at /api/v1 and /metrics): ingest, the read
+ * endpoints, health and metrics, and the auth and limits in front of
+ * them.
+ *
+ * Ingest is checked in the order a client can act on: token (401/403),
+ * rate (429), media type (415), framing (411), size (413, answered
+ * before reading the body so a huge body costs nothing), then the body
+ * itself (400, 422), then the store (503).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libwebsockets.h>
+
+#include "api.h"
+#include "avjson.h"
+#include "buf.h"
+#include "gateway.h"
+#include "ingest.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "timefmt.h"
+#include "xmalloc.h"
+
+#define API_LIMIT_DEFAULT	100
+#define API_LIMIT_MAX		1000
+
+/* Per-transaction state (lws zeroes it for every request). */
+struct api_pss {
+	char		*body;
+	size_t		 len, cap;
+	long long	 count;		/* X-Event-Count, -1 = absent */
+	int		 ingest;	/* collecting an ingest body */
+};
+
+/* Size of the per-session data. */
+size_t
+api_pss_size(void)
+{
+	return sizeof(struct api_pss);
+}
+
+/* Write status, headers and body. */
+int
+api_reply(struct lws *wsi, int status, const char *ctype, const char *body,
+    size_t len, const char *hname, const char *hval)
+{
+	unsigned char	 hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE;
+	unsigned char	*p = start, *end = hdr + sizeof hdr - 1;
+	unsigned char	*out;
+	int		 n;
+
+	if (lws_add_http_common_headers(wsi, (unsigned)status, ctype,
+	    (lws_filepos_t)len, &p, end) != 0)
+		return -1;
+	if (lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"cache-control:",
+	    (const unsigned char *)"no-store", 8, &p, end) != 0)
+		return -1;
+	if (hname != NULL && lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)hname, (const unsigned char *)hval,
+	    (int)strlen(hval), &p, end) != 0)
+		return -1;
+	if (lws_finalize_write_http_header(wsi, start, &p, end) != 0)
+		return -1;
+	if (len == 0)
+		return 0;
+	out = xmalloc(LWS_PRE + len);
+	memcpy(out + LWS_PRE, body, len);
+	n = lws_write(wsi, out + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
+	free(out);
+	return n < 0 ? -1 : 0;
+}
+
+/* Answer a JSON object and put it. */
+static int
+api_reply_json(struct lws *wsi, int status, struct json_object *o,
+    const char *hname, const char *hval)
+{
+	const char	*s;
+	size_t		 len;
+	int		 rc;
+
+	s = avjson_str(o, &len);
+	rc = api_reply(wsi, status, "application/json", s, len, hname, hval);
+	json_object_put(o);
+	return rc;
+}
+
+/* {"detail": msg} */
+int
+api_reply_error(struct lws *wsi, int status, const char *msg)
+{
+	struct json_object	*o;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "detail", json_object_new_string(msg));
+	return api_reply_json(wsi, status, o, NULL, NULL);
+}
+
+/* A query argument's value (lws copies "name=value" whole). */
+int
+api_arg(struct lws *wsi, const char *name, char *out, size_t outlen)
+{
+	char	 frag[1024];
+	const char *v;
+
+	v = lws_get_urlarg_by_name(wsi, name, frag, sizeof frag);
+	if (v == NULL)
+		return 0;
+	if (strlen(v) >= outlen)
+		return -1;
+	strcpy(out, v);
+	return 1;
+}
+
+/* The bearer token of the request, or of token= when allowed. */
+static int
+api_token(struct lws *wsi, int query_ok, char *buf, size_t len)
+{
+	char	hdr[512];
+
+	buf[0] = '\0';
+	if (lws_hdr_copy(wsi, hdr, sizeof hdr,
+	    WSI_TOKEN_HTTP_AUTHORIZATION) > 0) {
+		if (strncasecmp(hdr, "Bearer ", 7) != 0)
+			return -1;
+		if (strlen(hdr + 7) >= len)
+			return -1;
+		strcpy(buf, hdr + 7);
+		return 0;
+	}
+	if (query_ok && api_arg(wsi, "token=", buf, len) != 1)
+		buf[0] = '\0';
+	return 0;
+}
+
+/* Decide who is asking. */
+int
+api_who(struct gw *gw, struct lws *wsi, enum gw_tokkind need,
+    struct api_who *who, const char **msg)
+{
+	const struct gw_token	*t;
+	char			 tok[300], quser[EVT_SHORT_MAX + 1];
+	int			 has_quser;
+
+	memset(who, 0, sizeof *who);
+	has_quser = api_arg(wsi, "user_id=", quser, sizeof quser) == 1 &&
+	    quser[0] != '\0';
+	if (!gw->auth_on) {
+		/* Loopback without tokens: the seed's trust model. */
+		who->admin = 1;
+		strcpy(who->user, has_quser ? quser : "anonymous");
+		return 0;
+	}
+	if (api_token(wsi, need != GW_TOK_INGEST, tok, sizeof tok) != 0) {
+		*msg = "Authorization: want Bearer TOKEN";
+		return 401;
+	}
+	if (tok[0] == '\0') {
+		*msg = "missing token";
+		return 401;
+	}
+	if ((t = auth_find(&gw->auth, tok)) == NULL) {
+		*msg = "unknown token";
+		return 401;
+	}
+	snprintf(who->ratekey, sizeof who->ratekey, "t:%zu",
+	    (size_t)(t - gw->auth.v));
+	switch (need) {
+	case GW_TOK_INGEST:
+		if (t->kind != GW_TOK_INGEST) {
+			*msg = "not an ingest token";
+			return 403;
+		}
+		strcpy(who->user, "ingest");
+		return 0;
+	case GW_TOK_ADMIN:
+		if (t->kind != GW_TOK_ADMIN) {
+			*msg = "not an admin token";
+			return 403;
+		}
+		who->admin = 1;
+		strcpy(who->user, has_quser ? quser : "admin");
+		return 0;
+	case GW_TOK_USER:
+		if (t->kind == GW_TOK_ADMIN) {
+			who->admin = 1;
+			strcpy(who->user, has_quser ? quser : "admin");
+			return 0;
+		}
+		if (t->kind != GW_TOK_USER) {
+			*msg = "not a user token";
+			return 403;
+		}
+		if (has_quser && strcmp(quser, t->user) != 0) {
+			*msg = "user_id is not the token's user";
+			return 403;
+		}
+		snprintf(who->user, sizeof who->user, "%s", t->user);
+		if (t->project != NULL)
+			snprintf(who->project, sizeof who->project, "%s",
+			    t->project);
+		return 0;
+	}
+	*msg = "forbidden";
+	return 403;
+}
+
+/* Finish a transaction: 0 keeps the connection, -1 closes it. */
+static int
+api_done(struct lws *wsi)
+{
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* Count an ingest answer and send it. */
+static int
+api_ingest_answer(struct gw *gw, struct lws *wsi, int status,
+    struct json_object *o, const char *hname, const char *hval)
+{
+	gw->m.ingest_requests[gw_status_slot(status)]++;
+	if (status != 200)
+		log_debug("ingest: %d %s", status, avjson_str(o, NULL));
+	return api_reply_json(wsi, status, o, hname, hval);
+}
+
+/* Is the request's Content-Type application/json (any parameters)? */
+static int
+api_is_json(struct lws *wsi)
+{
+	char	ct[128];
+	size_t	n = strlen("application/json");
+
+	if (lws_hdr_copy(wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE) <= 0)
+		return 0;
+	return strncasecmp(ct, "application/json", n) == 0 &&
+	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Answer "100 Continue" ourselves: lws 4.1.6 never does. */
+static int
+api_continue(struct lws *wsi)
+{
+	static const char	 cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	unsigned char		 buf[LWS_PRE + sizeof cont];
+	char			 ex[64];
+
+	if (lws_hdr_copy(wsi, ex, sizeof ex, WSI_TOKEN_HTTP_EXPECT) <= 0 ||
+	    strcasecmp(ex, "100-continue") != 0)
+		return 0;
+	memcpy(buf + LWS_PRE, cont, sizeof cont - 1);
+	return lws_write(wsi, buf + LWS_PRE, sizeof cont - 1,
+	    LWS_WRITE_HTTP) < 0 ? -1 : 0;
+}
+
+/* Store, broadcast and answer a complete ingest body. */
+static int
+api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
+{
+	struct ingest_batch	 b;
+	struct json_object	*reply, *o;
+	int64_t			*seqs, first = 0, last = 0, t0;
+	char			*cause = NULL;
+	size_t			 i;
+	int			 status, stored, type;
+
+	status = ingest_parse(pss->body, pss->len, pss->count, &b, &reply);
+	free(pss->body);
+	pss->body = NULL;
+	pss->ingest = 0;
+	if (status != 0) {
+		if (status == 422)
+			gw->m.ingest_rejected += (uint64_t)json_object_get_int64(
+			    json_object_object_get(reply, "rejected"));
+		if (api_ingest_answer(gw, wsi, status, reply, NULL, NULL) != 0)
+			return -1;
+		return api_done(wsi);
+	}
+
+	seqs = xcalloc(b.n ? b.n : 1, sizeof *seqs);
+	t0 = ts_mono_us();
+	stored = b.n ? store_insert(gw->store, b.evs, b.n, seqs, &cause) : 0;
+	metrics_store_latency(&gw->m, ts_mono_us() - t0);
+	if (stored < 0) {
+		log_warnx("ingest: store: %s", cause);
+		gw->m.store_errors++;
+		reply = ingest_error("store unavailable: %s", cause);
+		free(cause);
+		free(seqs);
+		ingest_batch_free(&b);
+		if (api_ingest_answer(gw, wsi, 503, reply, "retry-after:",
+		    "1") != 0)
+			return -1;
+		return api_done(wsi);
+	}
+	for (i = 0; i < b.n; i++) {
+		if (seqs[i] == 0)
+			continue;
+		if (first == 0)
+			first = seqs[i];
+		last = seqs[i];
+		type = evt_type_lookup(evt_get_str(b.evs[i], "event_type"));
+		if (type >= 0)
+			gw->m.ingest_by_type[type]++;
+	}
+	gw->m.ingest_events += (uint64_t)stored;
+	gw->m.ingest_duplicates += b.n - (size_t)stored;
+	stream_broadcast(gw, b.evs, seqs, b.n);
+
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("accepted"));
+	json_object_object_add(o, "batch_id",
+	    json_object_new_string(b.batch_id));
+	json_object_object_add(o, "accepted", json_object_new_int(stored));
+	json_object_object_add(o, "duplicates",
+	    json_object_new_int((int)(b.n - (size_t)stored)));
+	json_object_object_add(o, "first_seq",
+	    first ? json_object_new_int64(first) : NULL);
+	json_object_object_add(o, "last_seq",
+	    last ? json_object_new_int64(last) : NULL);
+	log_debug("ingest: batch %s: %d stored, %zu duplicates", b.batch_id,
+	    stored, b.n - (size_t)stored);
+	free(seqs);
+	ingest_batch_free(&b);
+	if (api_ingest_answer(gw, wsi, 200, o, NULL, NULL) != 0)
+		return -1;
+	return api_done(wsi);
+}
+
+/* Headers of an ingest request are in: check everything but the body. */
+static int
+api_ingest_start(struct gw *gw, struct lws *wsi, struct api_pss *pss)
+{
+	struct api_who	 who;
+	const char	*msg;
+	char		 addr[64], key[80], num[32], *ep;
+	long long	 cl;
+	int		 status, wait;
+	struct json_object *o;
+
+	if ((status = api_who(gw, wsi, GW_TOK_INGEST, &who, &msg)) != 0) {
+		if (api_ingest_answer(gw, wsi, status, ingest_error("%s", msg),
+		    status == 401 ? "www-authenticate:" : NULL, "Bearer") != 0)
+			return -1;
+		return api_done(wsi);
+	}
+	lws_get_peer_simple(wsi, addr, sizeof addr);
+	snprintf(key, sizeof key, "a:%s", addr);
+	wait = ratelimit_take(gw->rl, key, ts_mono_us());
+	if (wait == 0 && who.ratekey[0] != '\0')
+		wait = ratelimit_take(gw->rl, who.ratekey, ts_mono_us());
+	if (wait != 0) {
+		snprintf(num, sizeof num, "%d", wait);
+		if (api_ingest_answer(gw, wsi, 429, ingest_error("rate limit: "
+		    "retry in %d s", wait), "retry-after:", num) != 0)
+			return -1;
+		return api_done(wsi);
+	}
+	if (!api_is_json(wsi)) {
+		if (api_ingest_answer(gw, wsi, 415, ingest_error(
+		    "Content-Type must be application/json"), NULL, NULL) != 0)
+			return -1;
+		return api_done(wsi);
+	}
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+		/* lws 4.1.6 does not de-chunk request bodies: refuse, close. */
+		api_ingest_answer(gw, wsi, 411, ingest_error("chunked bodies "
+		    "are not accepted: send Content-Length"), "connection:",
+		    "close");
+		return -1;
+	}
+	if (lws_hdr_copy(wsi, num, sizeof num,
+	    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+		if (api_ingest_answer(gw, wsi, 411, ingest_error(
+		    "Content-Length required"), NULL, NULL) != 0)
+			return -1;
+		return api_done(wsi);
+	}
+	cl = strtoll(num, &ep, 10);
+	if (*ep != '\0' || cl < 0) {
+		api_ingest_answer(gw, wsi, 400, ingest_error("bad "
+		    "Content-Length"), "connection:", "close");
+		return -1;
+	}
+	if (cl > gw->conf.max_body_bytes) {
+		/* Early: the body is drained by lws, never stored. */
+		o = ingest_error("body of %lld bytes is over max_body_bytes "
+		    "(%lld)", cl, gw->conf.max_body_bytes);
+		if (api_ingest_answer(gw, wsi, 413, o, NULL, NULL) != 0)
+			return -1;
+		return api_done(wsi);
+	}
+	pss->count = -1;
+	if (lws_hdr_custom_copy(wsi, num, sizeof num, "x-event-count:", 14) >
+	    0) {
+		pss->count = strtoll(num, &ep, 10);
+		if (*ep != '\0' || pss->count < 0 || num[0] == '\0') {
+			if (api_ingest_answer(gw, wsi, 400, ingest_error(
+			    "X-Event-Count: want a number"), NULL, NULL) != 0)
+				return -1;
+			return api_done(wsi);
+		}
+	}
+	pss->cap = (size_t)cl;
+	pss->len = 0;
+	pss->body = xmalloc(pss->cap + 1);
+	pss->ingest = 1;
+	if (cl == 0)
+		return api_ingest_finish(gw, wsi, pss);
+	if (api_continue(wsi) != 0)
+		return -1;
+	return 0;
+}
+
+/* Answer 422 for a bad query parameter. */
+static int
+api_bad_query(struct lws *wsi, const char *name, const char *msg)
+{
+	struct json_object	*o, *d, *e, *loc;
+
+	loc = json_object_new_array();
+	json_object_array_add(loc, json_object_new_string("query"));
+	json_object_array_add(loc, json_object_new_string(name));
+	e = json_object_new_object();
+	json_object_object_add(e, "loc", loc);
+	json_object_object_add(e, "msg", json_object_new_string(msg));
+	json_object_object_add(e, "type", json_object_new_string(
+	    "value_error"));
+	d = json_object_new_array();
+	json_object_array_add(d, e);
+	o = json_object_new_object();
+	json_object_object_add(o, "detail", d);
+	return api_reply_json(wsi, 422, o, NULL, NULL);
+}
+
+/* State of GET /api/v1/events while the store calls back. */
+struct api_rows {
+	struct gwbuf	b;
+	int		n;
+	int64_t		last;
+};
+
+/* Append one stored event to the answer. */
+static int
+api_events_row(void *arg, int64_t seq, const char *json, size_t len)
+{
+	struct api_rows	*r = arg;
+
+	if (r->n++ > 0)
+		gwbuf_add(&r->b, ",", 1);
+	gwbuf_add(&r->b, json, len);
+	r->last = seq;
+	return 0;
+}
+
+/* Read a non-negative integer query argument; 0 absent, 1 set, -1 bad. */
+static int
+api_arg_int(struct lws *wsi, const char *name, long long *v)
+{
+	char	buf[32], *ep;
+
+	switch (api_arg(wsi, name, buf, sizeof buf)) {
+	case 0:
+		return 0;
+	case -1:
+		return -1;
+	}
+	*v = strtoll(buf, &ep, 10);
+	if (buf[0] == '\0' || *ep != '\0' || *v < 0)
+		return -1;
+	return 1;
+}
+
+/* GET /api/v1/events: stored events after since, ascending. */
+static int
+api_events(struct gw *gw, struct lws *wsi, const struct api_who *who)
+{
+	struct store_query	 q;
+	struct api_rows		 r;
+	char			 type[64], agent[EVT_SHORT_MAX + 1];
+	char			 session[EVT_SHORT_MAX + 1];
+	char			 project[EVT_SHORT_MAX + 1];
+	char			*cause = NULL;
+	long long		 v;
+	int			 rc;
+
+	memset(&q, 0, sizeof q);
+	q.type = -1;
+	q.limit = API_LIMIT_DEFAULT;
+	if (api_arg(wsi, "event_type=", type, sizeof type) == 1 &&
+	    type[0] != '\0' && (q.type = evt_type_lookup(type)) < 0)
+		return api_bad_query(wsi, "event_type", "unknown event type");
+	if ((rc = api_arg_int(wsi, "since=", &v)) < 0)
+		return api_bad_query(wsi, "since", "want a sequence number");
+	if (rc > 0)
+		q.since = v;
+	if ((rc = api_arg_int(wsi, "limit=", &v)) < 0 || (rc > 0 &&
+	    (v < 1 || v > API_LIMIT_MAX)))
+		return api_bad_query(wsi, "limit", "want 1 to 1000");
+	if (rc > 0)
+		q.limit = (int)v;
+	if (api_arg(wsi, "agent_id=", agent, sizeof agent) == 1 &&
+	    agent[0] != '\0')
+		q.agent_id = agent;
+	if (api_arg(wsi, "session_id=", session,
+	    sizeof session) == 1 && session[0] != '\0')
+		q.session_id = session;
+	if (who->project[0] != '\0')
+		q.project = who->project;
+	else if (api_arg(wsi, "project=", project,
+	    sizeof project) == 1 && project[0] != '\0')
+		q.project = project;
+
+	memset(&r, 0, sizeof r);
+	gwbuf_init(&r.b, 0);
+	gwbuf_puts(&r.b, "{\"events\":[");
+	if (store_query(gw->store, &q, api_events_row, &r, &cause) != 0) {
+		gwbuf_free(&r.b);
+		log_warnx("events: %s", cause);
+		free(cause);
+		gw->m.store_errors++;
+		return api_reply_error(wsi, 503, "store unavailable");
+	}
+	if (r.n == q.limit)
+		gwbuf_printf(&r.b, "],\"next\":%lld}", (long long)r.last);
+	else
+		gwbuf_puts(&r.b, "],\"next\":null}");
+	rc = api_reply(wsi, 200, "application/json", gwbuf_data(&r.b),
+	    r.b.len, NULL, NULL);
+	gwbuf_free(&r.b);
+	return rc;
+}
+
+/* GET /api/v1/agents: latest state per agent. */
+static int
+api_agents(struct gw *gw, struct lws *wsi, const struct api_who *who)
+{
+	struct json_object	*a, *o;
+	char			*cause = NULL;
+
+	a = store_agents(gw->store, who->project[0] ? who->project : NULL,
+	    &cause);
+	if (a == NULL) {
+		log_warnx("agents: %s", cause);
+		free(cause);
+		gw->m.store_errors++;
+		return api_reply_error(wsi, 503, "store unavailable");
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "agents", a);
+	return api_reply_json(wsi, 200, o, NULL, NULL);
+}
+
+/* GET /api/v1/health */
+static int
+api_health(struct gw *gw, struct lws *wsi)
+{
+	struct json_object	*o;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("ok"));
+	json_object_object_add(o, "store",
+	    json_object_new_string(store_kind(gw->store)));
+	json_object_object_add(o, "version",
+	    json_object_new_string(PACKAGE_VERSION));
+	json_object_object_add(o, "last_seq",
+	    json_object_new_int64(store_last_seq(gw->store)));
+	json_object_object_add(o, "connections",
+	    json_object_new_int64((int64_t)gw->nconns));
+	json_object_object_add(o, "uptime_s", json_object_new_int64(
+	    (ts_now_ms() - gw->started_ms) / 1000));
+	return api_reply_json(wsi, 200, o, NULL, NULL);
+}
+
+/* GET /metrics */
+static int
+api_metrics(struct gw *gw, struct lws *wsi)
+{
+	char	*text;
+	size_t	 len;
+	int	 rc;
+
+	text = metrics_text(gw, &len);
+	rc = api_reply(wsi, 200, "text/plain; version=0.0.4", text, len,
+	    NULL, NULL);
+	free(text);
+	return rc;
+}
+
+/* Route a request whose headers are complete. */
+static int
+api_request(struct gw *gw, struct lws *wsi, struct api_pss *pss)
+{
+	struct api_who		 who;
+	struct json_object	*o;
+	const char		*msg;
+	char			*uri, path[256];
+	int			 meth, ulen, status, rc;
+
+	meth = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+	if (meth < 0 || ulen <= 0 || (size_t)ulen >= sizeof path) {
+		rc = api_reply_error(wsi, 400, "bad request");
+		return rc != 0 ? -1 : api_done(wsi);
+	}
+	memcpy(path, uri, (size_t)ulen);
+	path[ulen] = '\0';
+	while (ulen > 1 && path[ulen - 1] == '/')
+		path[--ulen] = '\0';
+
+	if (strcmp(path, "/api/v1/events/ingest") == 0) {
+		if (meth == LWSHUMETH_POST)
+			return api_ingest_start(gw, wsi, pss);
+		rc = api_reply(wsi, 405, "application/json",
+		    "{\"detail\":\"Method Not Allowed\"}", 31, "allow:",
+		    "POST");
+		return rc != 0 ? -1 : api_done(wsi);
+	}
+	if (strcmp(path, "/api/v1/health") == 0 && meth == LWSHUMETH_GET) {
+		rc = api_health(gw, wsi);
+		return rc != 0 ? -1 : api_done(wsi);
+	}
+	if (meth != LWSHUMETH_GET) {
+		rc = api_reply(wsi, 405, "application/json",
+		    "{\"detail\":\"Method Not Allowed\"}", 31, "allow:", "GET");
+		return rc != 0 ? -1 : api_done(wsi);
+	}
+	if (strcmp(path, "/api/v1/agents/activity/connections") == 0)
+		status = api_who(gw, wsi, GW_TOK_ADMIN, &who, &msg);
+	else
+		status = api_who(gw, wsi, GW_TOK_USER, &who, &msg);
+	if (status != 0) {
+		rc = api_reply_error(wsi, status, msg);
+		return rc != 0 ? -1 : api_done(wsi);
+	}
+
+	if (strcmp(path, "/api/v1/events") == 0)
+		rc = api_events(gw, wsi, &who);
+	else if (strcmp(path, "/api/v1/events/stats") == 0)
+		rc = api_reply_json(wsi, 200, metrics_stats(gw), NULL, NULL);
+	else if (strcmp(path, "/api/v1/agents") == 0)
+		rc = api_agents(gw, wsi, &who);
+	else if (strcmp(path, "/api/v1/agents/activity/connections") == 0) {
+		o = json_object_new_object();
+		json_object_object_add(o, "count",
+		    json_object_new_int64((int64_t)gw->nconns));
+		json_object_object_add(o, "connections",
+		    stream_connections(gw));
+		rc = api_reply_json(wsi, 200, o, NULL, NULL);
+	} else if (strcmp(path, "/metrics") == 0)
+		rc = api_metrics(gw, wsi);
+	else if (strcmp(path, "/api/v1/agents/activity/stream") == 0)
+		rc = api_reply_error(wsi, 426, "WebSocket upgrade required");
+	else
+		rc = api_reply_error(wsi, 404, "Not Found");
+	return rc != 0 ? -1 : api_done(wsi);
+}
+
+/* The API protocol callback. */
+int
+api_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
+{
+	struct api_pss	*pss = user;
+	struct gw	*gw;
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return -1;	/* not a WebSocket subprotocol */
+	case LWS_CALLBACK_HTTP:
+		return api_request(gw_from_wsi(wsi), wsi, pss);
+	case LWS_CALLBACK_HTTP_BODY:
+		if (pss == NULL || !pss->ingest)
+			return 0;
+		if (len > pss->cap - pss->len)
+			return -1;	/* more than Content-Length said */
+		memcpy(pss->body + pss->len, in, len);
+		pss->len += len;
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (pss == NULL || !pss->ingest)
+			break;
+		gw = gw_from_wsi(wsi);
+		return api_ingest_finish(gw, wsi, pss);
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (pss != NULL) {
+			free(pss->body);
+			pss->body = NULL;
+			pss->ingest = 0;
+		}
+		break;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, (enum lws_callback_reasons)reason,
+	    user, in, len);
+}

@@ -1,0 +1,233 @@
+/*
+ * auth.c: the tokens of gatewayd.conf and its token files, and looking
+ * one up. Tokens only ever come from files (never argv, never the
+ * environment of a shell history); a token file readable by others is
+ * refused, like ssh refuses a loose private key.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway.h"
+#include "xmalloc.h"
+
+#define AUTH_LINE_MAX 1024
+
+/* Append a token to the table (copies the strings). */
+static void
+auth_add(struct gw_auth *a, enum gw_tokkind kind, const char *tok,
+    size_t toklen, const char *user, const char *project)
+{
+	struct gw_token	*t;
+
+	a->v = xreallocarray(a->v, a->n + 1, sizeof *a->v);
+	t = &a->v[a->n++];
+	t->token = xstrndup(tok, toklen);
+	t->kind = kind;
+	t->user = user != NULL ? xstrdup(user) : NULL;
+	t->project = project != NULL ? xstrdup(project) : NULL;
+	switch (kind) {
+	case GW_TOK_INGEST:
+		a->ningest++;
+		break;
+	case GW_TOK_USER:
+		a->nuser++;
+		break;
+	case GW_TOK_ADMIN:
+		a->nadmin++;
+		break;
+	}
+}
+
+/* A token is printable ASCII without spaces, ':' or ',', 8..256 bytes. */
+static int
+auth_token_ok(const char *tok, size_t len)
+{
+	size_t	i;
+
+	if (len < 8 || len > 256)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (tok[i] <= ' ' || tok[i] > '~' || tok[i] == ':' ||
+		    tok[i] == ',')
+			return 0;
+	return 1;
+}
+
+/* "TOKEN:USER[:PROJECT]" from user_tokens. */
+static int
+auth_add_userspec(struct gw_auth *a, const char *spec, char **cause)
+{
+	const char	*c1, *c2;
+	char		*user, *project = NULL;
+
+	c1 = strchr(spec, ':');
+	if (c1 == NULL || !auth_token_ok(spec, (size_t)(c1 - spec)) ||
+	    c1[1] == '\0' || c1[1] == ':')
+		goto bad;
+	c2 = strchr(c1 + 1, ':');
+	if (c2 != NULL) {
+		if (c2[1] == '\0' || strchr(c2 + 1, ':') != NULL)
+			goto bad;
+		user = xstrndup(c1 + 1, (size_t)(c2 - c1 - 1));
+		project = xstrdup(c2 + 1);
+	} else
+		user = xstrdup(c1 + 1);
+	auth_add(a, GW_TOK_USER, spec, (size_t)(c1 - spec), user, project);
+	free(user);
+	free(project);
+	return 0;
+bad:
+	*cause = xasprintf("user_tokens: bad entry (want TOKEN:USER[:PROJECT]"
+	    ", token 8-256 printable bytes)");
+	return -1;
+}
+
+/*
+ * Read a token file: one token per line (ingest) or "TOKEN USER
+ * [PROJECT]" (users); # comments and blank lines ignored.
+ */
+static int
+auth_load_file(struct gw_auth *a, const char *path, enum gw_tokkind kind,
+    char **cause)
+{
+	FILE		*fp;
+	struct stat	 sb;
+	char		 line[AUTH_LINE_MAX], *f[4], *p, *save;
+	int		 lineno = 0, nf;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(fp), &sb) == 0 && (sb.st_mode & S_IROTH)) {
+		*cause = xasprintf("%s: token file is readable by others "
+		    "(chmod o-r)", path);
+		fclose(fp);
+		return -1;
+	}
+	while (fgets(line, sizeof line, fp) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			*cause = xasprintf("%s:%d: line too long", path,
+			    lineno);
+			goto fail;
+		}
+		if ((p = strchr(line, '#')) != NULL)
+			*p = '\0';
+		nf = 0;
+		for (p = strtok_r(line, " \t\r\n", &save); p != NULL;
+		    p = strtok_r(NULL, " \t\r\n", &save)) {
+			if (nf == 4)
+				break;
+			f[nf++] = p;
+		}
+		if (nf == 0)
+			continue;
+		if (!auth_token_ok(f[0], strlen(f[0])) ||
+		    (kind == GW_TOK_INGEST && nf != 1) ||
+		    (kind == GW_TOK_USER && (nf < 2 || nf > 3))) {
+			*cause = xasprintf("%s:%d: bad token line (want %s)",
+			    path, lineno, kind == GW_TOK_INGEST ? "TOKEN" :
+			    "TOKEN USER [PROJECT]");
+			goto fail;
+		}
+		auth_add(a, kind, f[0], strlen(f[0]), nf > 1 ? f[1] : NULL,
+		    nf > 2 ? f[2] : NULL);
+	}
+	fclose(fp);
+	return 0;
+fail:
+	fclose(fp);
+	return -1;
+}
+
+/* Build the token table. */
+int
+auth_load(struct gw_auth *a, const struct gw_config *c, char **cause)
+{
+	size_t	i;
+
+	memset(a, 0, sizeof *a);
+	for (i = 0; i < c->ingest_tokens.n; i++) {
+		if (!auth_token_ok(c->ingest_tokens.v[i],
+		    strlen(c->ingest_tokens.v[i]))) {
+			*cause = xstrdup("ingest_tokens: a token must be 8-256 "
+			    "printable bytes without ':' or ','");
+			goto fail;
+		}
+		auth_add(a, GW_TOK_INGEST, c->ingest_tokens.v[i],
+		    strlen(c->ingest_tokens.v[i]), NULL, NULL);
+	}
+	for (i = 0; i < c->admin_tokens.n; i++) {
+		if (!auth_token_ok(c->admin_tokens.v[i],
+		    strlen(c->admin_tokens.v[i]))) {
+			*cause = xstrdup("admin_tokens: a token must be 8-256 "
+			    "printable bytes without ':' or ','");
+			goto fail;
+		}
+		auth_add(a, GW_TOK_ADMIN, c->admin_tokens.v[i],
+		    strlen(c->admin_tokens.v[i]), NULL, NULL);
+	}
+	for (i = 0; i < c->user_tokens.n; i++)
+		if (auth_add_userspec(a, c->user_tokens.v[i], cause) != 0)
+			goto fail;
+	if (c->ingest_token_file != NULL && auth_load_file(a,
+	    c->ingest_token_file, GW_TOK_INGEST, cause) != 0)
+		goto fail;
+	if (c->user_token_file != NULL && auth_load_file(a,
+	    c->user_token_file, GW_TOK_USER, cause) != 0)
+		goto fail;
+	return 0;
+fail:
+	auth_free(a);
+	return -1;
+}
+
+/* Free the table. */
+void
+auth_free(struct gw_auth *a)
+{
+	size_t	i;
+
+	for (i = 0; i < a->n; i++) {
+		explicit_bzero(a->v[i].token, strlen(a->v[i].token));
+		free(a->v[i].token);
+		free(a->v[i].user);
+		free(a->v[i].project);
+	}
+	free(a->v);
+	memset(a, 0, sizeof *a);
+}
+
+/* Compare without leaking where the first difference is. */
+static int
+auth_equal(const char *a, const char *b)
+{
+	size_t		la = strlen(a), lb = strlen(b), i;
+	unsigned char	d = la != lb;
+
+	for (i = 0; i < la; i++)
+		d |= (unsigned char)a[i] ^ (unsigned char)b[i < lb ? i : 0];
+	return d == 0;
+}
+
+/* The token matching tok, or NULL. */
+const struct gw_token *
+auth_find(const struct gw_auth *a, const char *tok)
+{
+	const struct gw_token	*hit = NULL;
+	size_t			 i;
+
+	if (tok == NULL || *tok == '\0')
+		return NULL;
+	for (i = 0; i < a->n; i++)
+		if (auth_equal(a->v[i].token, tok) && hit == NULL)
+			hit = &a->v[i];
+	return hit;
+}

@@ -1,0 +1,190 @@
+/*
+ * gateway.h: gatewayd's shared state and the modules that work on it.
+ *
+ * gatewayd runs one libwebsockets context with lws's own poll loop on one
+ * thread: the HTTP API (api.c), the WebSocket stream and its connection
+ * manager (stream.c), the configuration and tokens (gwconf.c, auth.c) and
+ * the counters behind /metrics (metrics.c) all share the one struct gw
+ * below and never need a lock. The store (store.h) is called on the same
+ * thread, which is what makes the `since` replay free of races: an event
+ * is stored and broadcast in one callback, so a replaying connection sees
+ * it either in the store or live, never both, never neither.
+ */
+#ifndef GW_GATEWAY_H
+#define GW_GATEWAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/queue.h>
+
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "event.h"
+#include "store.h"
+
+struct lws;
+struct lws_context;
+struct lws_vhost;
+struct ratelimit;
+
+/* Settings of gatewayd.conf; the table in gwconf.c fills it. */
+struct gw_config {
+	char			*listen;	/* ADDR:PORT */
+	char			*store;		/* sqlite:PATH | memory */
+	char			*www;		/* dashboard directory */
+	char			*pidfile;
+	struct conf_list	 ingest_tokens;	/* TOKEN ... */
+	struct conf_list	 user_tokens;	/* TOKEN:USER[:PROJECT] ... */
+	struct conf_list	 admin_tokens;	/* TOKEN ... */
+	char			*ingest_token_file;
+	char			*user_token_file;
+	long long		 max_body_bytes;
+	long long		 max_ws_message_bytes;
+	long long		 max_connections;
+	long long		 ws_queue_len;
+	long long		 rate_limit;	/* requests/s per token and address */
+	long long		 rate_burst;
+	long long		 ping_interval;	/* ms */
+	long long		 hangup_timeout; /* ms */
+	struct conf_list	 notify_types;
+	long long		 retain_events;
+	long long		 retain_days;
+	long long		 memory_per_type;
+	int			 insecure;	/* also --insecure */
+};
+
+/* What a token is good for. */
+enum gw_tokkind {
+	GW_TOK_INGEST,
+	GW_TOK_USER,
+	GW_TOK_ADMIN,
+};
+
+/* One configured token. */
+struct gw_token {
+	char		*token;
+	enum gw_tokkind	 kind;
+	char		*user;		/* GW_TOK_USER: the user it speaks for */
+	char		*project;	/* GW_TOK_USER: scope, or NULL */
+};
+
+/* All configured tokens (auth.c). */
+struct gw_auth {
+	struct gw_token	*v;
+	size_t		 n;
+	size_t		 ningest, nuser, nadmin;
+};
+
+/* Ingest status codes counted for /metrics (index by gw_status_slot). */
+#define GW_NSTATUS 14
+extern const int gw_status_codes[GW_NSTATUS];
+
+/* Buckets of the store latency histogram, in seconds. */
+#define GW_NLATENCY 12
+extern const double gw_latency_bounds[GW_NLATENCY];
+
+/* Counters behind /metrics and /api/v1/events/stats. */
+struct gw_metrics {
+	uint64_t	ingest_requests[GW_NSTATUS];
+	uint64_t	ingest_events;		/* stored */
+	uint64_t	ingest_duplicates;
+	uint64_t	ingest_rejected;	/* events in refused batches */
+	uint64_t	ingest_by_type[EVT__COUNT];
+	uint64_t	ws_connections_total;
+	uint64_t	ws_messages_sent;
+	uint64_t	ws_queue_drops;		/* messages dropped by lagging */
+	uint64_t	ws_lagged;		/* connections cut for lagging */
+	uint64_t	ws_refused;
+	uint64_t	store_latency[GW_NLATENCY + 1];	/* last = +Inf */
+	double		store_latency_sum;
+	uint64_t	store_latency_count;
+	uint64_t	store_errors;
+};
+
+struct gw_conn;
+TAILQ_HEAD(gw_connq, gw_conn);
+
+/* The daemon. One per process; everything hangs off it. */
+struct gw {
+	struct gw_config	 conf;
+	const char		*conf_path;	/* NULL = built-in defaults */
+	struct gw_auth		 auth;
+	int			 auth_on;	/* tokens configured */
+	int			 loopback;	/* listening on loopback only */
+	unsigned		 notify_mask;	/* 1 << evt_type */
+	struct store		*store;
+	struct ratelimit	*rl;
+	struct lws_context	*ctx;
+	struct lws_vhost	*vhost;
+	struct gw_connq		 conns;
+	size_t			 nconns;
+	uint64_t		 next_conn;
+	struct gw_metrics	 m;
+	int64_t			 started_ms;
+	int			 draining;	/* SIGTERM: closing clients */
+	int			 stop;		/* leave the service loop */
+};
+
+/* The one instance (lws callbacks reach it through the context user). */
+struct gw *gw_from_wsi(struct lws *wsi);
+
+/* gwconf.c: the configuration table and loading. */
+extern const struct conf_key gw_conf_keys[];
+/* Defaults, then the file (if any). 0 or -1 with *cause. */
+int gwconf_load(struct gw_config *c, const char *path, char **cause);
+/* Free what the config holds. */
+void gwconf_free(struct gw_config *c);
+/* Split "ADDR:PORT" ("[v6]:port" too). 0 or -1 with *cause. */
+int gwconf_listen(const char *spec, char *addr, size_t alen, int *port,
+    char **cause);
+/* 1 if addr names the loopback interface. */
+int gwconf_is_loopback(const char *addr);
+/* Bit mask of event types from a list of names. 0 or -1 with *cause. */
+int gwconf_typemask(const struct conf_list *l, unsigned *mask, char **cause);
+
+/* auth.c: tokens. */
+/* Build the token table from the config and its token files. */
+int auth_load(struct gw_auth *a, const struct gw_config *c, char **cause);
+/* Free the table. */
+void auth_free(struct gw_auth *a);
+/* The token matching tok (constant time per entry), or NULL. */
+const struct gw_token *auth_find(const struct gw_auth *a, const char *tok);
+
+/* metrics.c */
+/* Slot of an HTTP status in ingest_requests. */
+int gw_status_slot(int status);
+/* Count one store call that took us microseconds. */
+void metrics_store_latency(struct gw_metrics *m, int64_t us);
+/* Prometheus text of everything; caller frees. */
+char *metrics_text(struct gw *gw, size_t *len);
+/* The /api/v1/events/stats object; caller puts it. */
+struct json_object *metrics_stats(struct gw *gw);
+
+/* stream.c: the WebSocket protocol and the connection manager. */
+/* The lws protocol callback of the stream (protocols[0]). */
+int stream_callback(struct lws *wsi, int reason, void *user, void *in,
+    size_t len);
+/* Size of the stream's per-session data. */
+size_t stream_pss_size(void);
+/* Send stored events evs[i] with seqs[i] != 0 to every matching client. */
+void stream_broadcast(struct gw *gw, struct json_object **evs,
+    const int64_t *seqs, size_t n);
+/* JSON array describing every connection (connection manager view). */
+struct json_object *stream_connections(struct gw *gw);
+/* Begin shutdown: every client gets close 1001. */
+void stream_drain(struct gw *gw);
+
+/* api.c: the HTTP API protocol callback and its per-session size. */
+int api_callback(struct lws *wsi, int reason, void *user, void *in,
+    size_t len);
+size_t api_pss_size(void);
+
+/* server.c */
+/* Check the configuration (tokens, listen rule) into gw. 0 or -1. */
+int server_prepare(struct gw *gw, char **cause);
+/* Run until SIGTERM/SIGINT. Returns the exit code. */
+int server_run(struct gw *gw);
+
+#endif

@@ -1,0 +1,369 @@
+/*
+ * server.c: the lws context (one vhost, lws's own poll loop), signals,
+ * timers, SIGHUP reload and an orderly stop.
+ *
+ * Signal handlers only set a flag and wake the loop with
+ * lws_cancel_service(); the loop acts on the flags between services.
+ */
+#include "config.h"
+
+#include <sys/resource.h>
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "api.h"
+#include "daemon.h"
+#include "gateway.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "timefmt.h"
+#include "xmalloc.h"
+
+#define SERVER_RETAIN_US	(60 * LWS_USEC_PER_SEC)
+#define SERVER_DRAIN_US		(500 * 1000)
+#define SERVER_RL_KEYS		65536
+
+static volatile sig_atomic_t	 server_sig_term;
+static volatile sig_atomic_t	 server_sig_hup;
+static struct lws_context	*server_ctx;
+static lws_sorted_usec_list_t	 server_sul_retain;
+static lws_sorted_usec_list_t	 server_sul_stop;
+
+/* MIME types lws does not know by itself. */
+static const struct lws_protocol_vhost_options server_mime[] = {
+	{ &server_mime[1], NULL, ".ico", "image/x-icon" },
+	{ &server_mime[2], NULL, ".map", "application/json" },
+	{ &server_mime[3], NULL, ".txt", "text/plain; charset=utf-8" },
+	{ &server_mime[4], NULL, ".woff2", "font/woff2" },
+	{ &server_mime[5], NULL, ".webmanifest", "application/manifest+json" },
+	{ &server_mime[6], NULL, ".mjs", "text/javascript" },
+	{ NULL, NULL, ".webp", "image/webp" },
+};
+
+/* The daemon reached from a connection. */
+struct gw *
+gw_from_wsi(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+/* Only set flags here; the loop does the work. */
+static void
+server_signal(int sig)
+{
+	if (sig == SIGHUP)
+		server_sig_hup = 1;
+	else
+		server_sig_term = 1;
+	if (server_ctx != NULL)
+		lws_cancel_service(server_ctx);
+}
+
+/* lws's log lines into ours. */
+static void
+server_lws_log(int level, const char *line)
+{
+	char	buf[512];
+	size_t	n;
+
+	snprintf(buf, sizeof buf, "%s", line);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (level & (LLL_ERR | LLL_WARN))
+		log_warnx("lws: %s", buf);
+	else
+		log_debug("lws: %s", buf);
+}
+
+/* Retention, every minute. */
+static void
+server_retain(lws_sorted_usec_list_t *sul)
+{
+	struct gw	*gw = lws_context_user(server_ctx);
+	char		*cause = NULL;
+	long long	 n;
+
+	if (gw->conf.retain_events > 0 || gw->conf.retain_days > 0) {
+		n = store_retain(gw->store, &cause);
+		if (n < 0) {
+			log_warnx("retention: %s", cause);
+			free(cause);
+		} else if (n > 0)
+			log_debug("retention: %lld events removed", n);
+	}
+	lws_sul_schedule(server_ctx, 0, sul, server_retain, SERVER_RETAIN_US);
+}
+
+/* The clients had their chance to get 1001: leave the loop. */
+static void
+server_stop(lws_sorted_usec_list_t *sul)
+{
+	struct gw	*gw = lws_context_user(server_ctx);
+
+	gw->stop = 1;
+	lws_cancel_service(server_ctx);
+}
+
+/* Store options from the configuration. */
+static void
+server_store_opts(const struct gw_config *c, struct store_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->retain_events = c->retain_events;
+	o->retain_days = c->retain_days;
+	o->memory_per_type = c->memory_per_type;
+}
+
+/*
+ * Derive what the configuration implies: the token table, whether auth
+ * is on, the notify mask, the loopback rule. 0 or -1 with *cause.
+ */
+static int
+server_check(struct gw_config *c, struct gw_auth *a, int *auth_on,
+    int *loopback, unsigned *mask, char **cause)
+{
+	char	addr[256];
+	int	port;
+
+	if (gwconf_listen(c->listen, addr, sizeof addr, &port, cause) != 0)
+		return -1;
+	if (gwconf_typemask(&c->notify_types, mask, cause) != 0)
+		return -1;
+	if (auth_load(a, c, cause) != 0)
+		return -1;
+	*auth_on = a->n > 0;
+	*loopback = gwconf_is_loopback(addr);
+	if (!*loopback && !*auth_on && !c->insecure) {
+		auth_free(a);
+		*cause = xasprintf("listening on %s beyond loopback without "
+		    "tokens: configure ingest_tokens/user_tokens or use "
+		    "--insecure", c->listen);
+		return -1;
+	}
+	return 0;
+}
+
+/* Check the configuration into gw (for -n and before starting). */
+int
+server_prepare(struct gw *gw, char **cause)
+{
+	return server_check(&gw->conf, &gw->auth, &gw->auth_on, &gw->loopback,
+	    &gw->notify_mask, cause);
+}
+
+/* SIGHUP: new tokens and limits; listen, store and www need a restart. */
+static void
+server_reload(struct gw *gw)
+{
+	struct gw_config	 c;
+	struct gw_auth		 a;
+	struct store_opts	 so;
+	char			*cause = NULL, *tmp;
+	int			 auth_on, loopback;
+	unsigned		 mask;
+
+	if (gw->conf_path == NULL) {
+		log_info("SIGHUP: no configuration file to reload");
+		return;
+	}
+	if (gwconf_load(&c, gw->conf_path, &cause) != 0)
+		goto fail;
+	/* Keep what cannot change while running. */
+#define KEEP(f) do { tmp = c.f; c.f = gw->conf.f; gw->conf.f = tmp; } while (0)
+	KEEP(listen);
+	KEEP(store);
+	KEEP(www);
+	KEEP(pidfile);
+#undef KEEP
+	c.insecure = c.insecure || gw->conf.insecure;
+	if (server_check(&c, &a, &auth_on, &loopback, &mask, &cause) != 0) {
+		/* Put the kept strings back before freeing c. */
+#define BACK(f) do { tmp = c.f; c.f = gw->conf.f; gw->conf.f = tmp; } while (0)
+		BACK(listen);
+		BACK(store);
+		BACK(www);
+		BACK(pidfile);
+#undef BACK
+		gwconf_free(&c);
+		goto fail;
+	}
+	auth_free(&gw->auth);
+	gwconf_free(&gw->conf);
+	gw->conf = c;
+	gw->auth = a;
+	gw->auth_on = auth_on;
+	gw->notify_mask = mask;
+	ratelimit_set(gw->rl, (double)c.rate_limit, (double)c.rate_burst);
+	server_store_opts(&c, &so);
+	store_set_opts(gw->store, &so);
+	log_info("SIGHUP: reloaded %s (%zu tokens)", gw->conf_path, a.n);
+	return;
+fail:
+	log_warnx("SIGHUP: %s; keeping the old configuration", cause);
+	free(cause);
+}
+
+/* Raise the soft fd limit to what max_connections needs. */
+static unsigned
+server_fd_limit(const struct gw_config *c)
+{
+	struct rlimit	rl;
+	rlim_t		want = (rlim_t)c->max_connections + 128;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur < want ? (unsigned)rl.rlim_cur : (unsigned)want;
+}
+
+/* Run the daemon until SIGTERM/SIGINT. */
+int
+server_run(struct gw *gw)
+{
+	struct lws_context_creation_info	 info;
+	struct lws_protocols			 protocols[3];
+	struct lws_http_mount			 m_www, m_api, m_metrics;
+	struct store_opts			 so;
+	struct sigaction			 sa;
+	lws_retry_bo_t				 retry;
+	char					 addr[256], *cause = NULL;
+	int					 port, draining = 0;
+
+	TAILQ_INIT(&gw->conns);
+	gw->started_ms = ts_now_ms();
+	if (gwconf_listen(gw->conf.listen, addr, sizeof addr, &port,
+	    &cause) != 0) {
+		log_warnx("%s", cause);
+		free(cause);
+		return 1;
+	}
+	server_store_opts(&gw->conf, &so);
+	gw->store = store_open(gw->conf.store, &so, &cause);
+	if (gw->store == NULL) {
+		log_warnx("store %s: %s", gw->conf.store, cause);
+		free(cause);
+		return 1;
+	}
+	gw->rl = ratelimit_new((double)gw->conf.rate_limit,
+	    (double)gw->conf.rate_burst, SERVER_RL_KEYS);
+
+	memset(protocols, 0, sizeof protocols);
+	/* The stream first: browsers send no subprotocol and get [0]. */
+	protocols[0].name = "agentvis-stream";
+	protocols[0].callback = (lws_callback_function *)stream_callback;
+	protocols[0].per_session_data_size = stream_pss_size();
+	protocols[0].rx_buffer_size = 1024;
+	protocols[0].tx_packet_size = 65536;
+	protocols[1].name = "agentvis-api";
+	protocols[1].callback = (lws_callback_function *)api_callback;
+	protocols[1].per_session_data_size = api_pss_size();
+	protocols[1].tx_packet_size = 65536;
+
+	memset(&m_metrics, 0, sizeof m_metrics);
+	m_metrics.mountpoint = "/metrics";
+	m_metrics.mountpoint_len = 8;
+	m_metrics.origin_protocol = LWSMPRO_CALLBACK;
+	m_metrics.protocol = "agentvis-api";
+	m_metrics.origin = "agentvis-api";
+	memset(&m_api, 0, sizeof m_api);
+	m_api.mount_next = &m_metrics;
+	m_api.mountpoint = "/api/v1";
+	m_api.mountpoint_len = 7;
+	m_api.origin_protocol = LWSMPRO_CALLBACK;
+	m_api.protocol = "agentvis-api";
+	m_api.origin = "agentvis-api";
+	memset(&m_www, 0, sizeof m_www);
+	m_www.mount_next = &m_api;
+	m_www.mountpoint = "/";
+	m_www.mountpoint_len = 1;
+	m_www.origin = gw->conf.www;
+	m_www.def = "index.html";
+	m_www.origin_protocol = LWSMPRO_FILE;
+	m_www.extra_mimetypes = server_mime;
+
+	memset(&retry, 0, sizeof retry);
+	retry.secs_since_valid_ping = (uint16_t)(gw->conf.ping_interval / 1000);
+	retry.secs_since_valid_hangup =
+	    (uint16_t)(gw->conf.hangup_timeout / 1000);
+
+	memset(&info, 0, sizeof info);
+	info.port = port;
+	info.iface = strcmp(addr, "0.0.0.0") == 0 || strcmp(addr, "*") == 0 ||
+	    addr[0] == '\0' ? NULL : addr;
+	if (strchr(addr, ':') == NULL)
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;
+	info.protocols = protocols;
+	info.mounts = &m_www;
+	info.retry_and_idle_policy = &retry;
+	info.fd_limit_per_thread = server_fd_limit(&gw->conf);
+	info.pt_serv_buf_size = 65536;
+	info.user = gw;
+	info.server_string = "gatewayd/" PACKAGE_VERSION;
+	info.vhost_name = "gatewayd";
+
+	lws_set_log_level(log_getverbose() > 1 ? LLL_ERR | LLL_WARN |
+	    LLL_NOTICE | LLL_INFO : LLL_ERR | LLL_WARN, server_lws_log);
+	gw->ctx = lws_create_context(&info);
+	if (gw->ctx == NULL) {
+		log_warnx("cannot listen on %s", gw->conf.listen);
+		ratelimit_free(gw->rl);
+		store_close(gw->store);
+		return 1;
+	}
+	server_ctx = gw->ctx;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = server_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	lws_sul_schedule(gw->ctx, 0, &server_sul_retain, server_retain,
+	    SERVER_RETAIN_US);
+	log_info("listening on %s (store %s, auth %s, www %s)",
+	    gw->conf.listen, store_kind(gw->store), gw->auth_on ? "on" : "off",
+	    gw->conf.www);
+	sdnotify("READY=1");
+
+	while (!gw->stop) {
+		if (lws_service(gw->ctx, 0) < 0)
+			break;
+		if (server_sig_hup) {
+			server_sig_hup = 0;
+			server_reload(gw);
+		}
+		if (server_sig_term && !draining) {
+			draining = 1;
+			sdnotify("STOPPING=1");
+			log_info("stopping: closing %zu clients", gw->nconns);
+			stream_drain(gw);
+			lws_sul_schedule(gw->ctx, 0, &server_sul_stop,
+			    server_stop, gw->nconns ? SERVER_DRAIN_US : 1);
+		}
+	}
+
+	lws_sul_cancel(&server_sul_retain);
+	lws_sul_cancel(&server_sul_stop);
+	lws_context_destroy(gw->ctx);
+	server_ctx = NULL;
+	gw->ctx = NULL;
+	ratelimit_free(gw->rl);
+	gw->rl = NULL;
+	store_close(gw->store);
+	gw->store = NULL;
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,816 @@
+/*
+ * stream.c: the WebSocket stream /api/v1/agents/activity/stream and the
+ * connection manager.
+ *
+ * Fan-out is built to be cheap per client: each broadcast message is
+ * serialised once into a refcounted buffer with LWS_PRE headroom, and
+ * every matching connection queues a pointer to it. A connection writes
+ * from its own queue when lws says it is writable. The queue is bounded
+ * (ws_queue_len); a client that lets it fill is dropped from the fan-out
+ * at once (its queue freed, so it costs nobody anything), told
+ * {"type":"lagged","resume_from":SEQ} and closed, and resumes with since.
+ *
+ * `since` replay pages through the store from the writable callback, a
+ * page at a time while the queue has room. While a connection replays,
+ * live broadcasts skip it: everything broadcast is already stored (the
+ * store is written first, on this same thread), so the next page brings
+ * it. When a page comes back short, the connection has read everything
+ * up to store_last_seq() at that instant and switches to live with
+ * last_seq set to it; live events carry higher seqs. Hence no gap and no
+ * duplicate at the switch.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "api.h"
+#include "avjson.h"
+#include "gateway.h"
+#include "log.h"
+#include "timefmt.h"
+#include "uuidstr.h"
+#include "xmalloc.h"
+
+#define STREAM_PATH		"/api/v1/agents/activity/stream"
+#define STREAM_REPLAY_PAGE	256	/* events fetched per replay step */
+#define STREAM_WRITES_PER_CB	32	/* messages per writable callback */
+#define STREAM_QUEUE_MIN	8	/* initial queue slots */
+
+/* A message shared by every queue it sits on. */
+struct gw_msg {
+	unsigned	refs;
+	int64_t		seq;		/* event seq, 0 for control messages */
+	size_t		len;
+	unsigned char	buf[];		/* LWS_PRE headroom, then len bytes */
+};
+
+/* One WebSocket client: lws's per-session data of the stream protocol. */
+struct gw_conn {
+	TAILQ_ENTRY(gw_conn)	 entry;
+	struct lws		*wsi;
+	struct gw		*gw;
+	char			*user;
+	char			*project;	/* token scope, or NULL */
+	char			*agent_id;	/* filter, or NULL */
+	unsigned		 types;		/* filter mask, 0 = all */
+	char			 id[UUIDSTR_LEN];
+	char			 addr[48];
+	int64_t			 connected_ms;
+	struct gw_msg		**q;		/* ring of queued messages */
+	uint32_t		 qhead, qlen, qcap;
+	uint64_t		 sent, dropped;
+	int64_t			 since;		/* as asked, -1 = none */
+	int64_t			 last_seq;	/* highest event seq queued */
+	int64_t			 written_seq;	/* highest event seq written */
+	int64_t			 replay_next;	/* replay: events after this */
+	char			*rx;		/* client message being read */
+	size_t			 rxlen;
+	unsigned		 listed:1, replaying:1, lagged:1, closing:1;
+};
+
+/* Size of the per-session data. */
+size_t
+stream_pss_size(void)
+{
+	return sizeof(struct gw_conn);
+}
+
+/* New message holding len bytes of data, one reference. */
+static struct gw_msg *
+msg_new(size_t len, int64_t seq)
+{
+	struct gw_msg	*m;
+
+	m = xmalloc(sizeof *m + LWS_PRE + len);
+	m->refs = 1;
+	m->seq = seq;
+	m->len = len;
+	return m;
+}
+
+/* The data area of m. */
+static char *
+msg_data(struct gw_msg *m)
+{
+	return (char *)m->buf + LWS_PRE;
+}
+
+/* Drop one reference. */
+static void
+msg_unref(struct gw_msg *m)
+{
+	if (--m->refs == 0)
+		free(m);
+}
+
+/* A message from text. */
+static struct gw_msg *
+msg_text(const char *s, size_t len, int64_t seq)
+{
+	struct gw_msg	*m;
+
+	m = msg_new(len, seq);
+	memcpy(msg_data(m), s, len);
+	return m;
+}
+
+/*
+ * {"type":"agent_event","event":EV,"timestamp":"…"}, the seed's shape,
+ * from the event's stored JSON text.
+ */
+static struct gw_msg *
+msg_event(const char *ev, size_t evlen, int64_t seq)
+{
+	static const char	 pre[] = "{\"type\":\"agent_event\",\"event\":";
+	static const char	 mid[] = ",\"timestamp\":\"";
+	struct gw_msg		*m;
+	char			 ts[TS_LEN], *p;
+	size_t			 tl;
+
+	ts_now(ts);
+	tl = strlen(ts);
+	m = msg_new(sizeof pre - 1 + evlen + sizeof mid - 1 + tl + 2, seq);
+	p = msg_data(m);
+	memcpy(p, pre, sizeof pre - 1);
+	p += sizeof pre - 1;
+	memcpy(p, ev, evlen);
+	p += evlen;
+	memcpy(p, mid, sizeof mid - 1);
+	p += sizeof mid - 1;
+	memcpy(p, ts, tl);
+	p += tl;
+	memcpy(p, "\"}", 2);
+	return m;
+}
+
+/* A message from a JSON object (control messages, notifications). */
+static struct gw_msg *
+msg_json(struct json_object *o, int64_t seq)
+{
+	const char	*s;
+	size_t		 len;
+
+	s = avjson_str(o, &len);
+	return msg_text(s, len, seq);
+}
+
+/* Free every queued message. Returns how many there were. */
+static uint32_t
+conn_flush_queue(struct gw_conn *c)
+{
+	uint32_t	n = c->qlen;
+
+	while (c->qlen > 0) {
+		msg_unref(c->q[c->qhead]);
+		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qlen--;
+	}
+	c->qhead = 0;
+	return n;
+}
+
+/*
+ * The client let its queue fill: stop queueing for it, free what it
+ * holds, and have the writable callback tell it where to resume.
+ */
+static void
+conn_lag(struct gw_conn *c)
+{
+	uint32_t	n;
+
+	n = conn_flush_queue(c);
+	c->dropped += n + 1;
+	c->gw->m.ws_queue_drops += n + 1;
+	c->gw->m.ws_lagged++;
+	c->lagged = 1;
+	free(c->q);
+	c->q = NULL;
+	c->qcap = 0;
+	log_info("stream: %s (%s) lagged at seq %lld, %u messages dropped",
+	    c->id, c->user, (long long)c->written_seq, n + 1);
+	lws_callback_on_writable(c->wsi);
+}
+
+/* Queue m for c (taking a reference). A full queue lags the client. */
+static void
+conn_push(struct gw_conn *c, struct gw_msg *m)
+{
+	uint32_t	max = (uint32_t)c->gw->conf.ws_queue_len, ncap, i;
+	struct gw_msg	**nq;
+
+	if (c->lagged || c->closing)
+		return;
+	if (c->qlen == c->qcap) {
+		if (c->qcap >= max) {
+			conn_lag(c);
+			return;
+		}
+		/* Grow, unrolling the ring so it starts at 0 again. */
+		ncap = c->qcap ? c->qcap * 2 : STREAM_QUEUE_MIN;
+		if (ncap > max)
+			ncap = max;
+		nq = xcalloc(ncap, sizeof *nq);
+		for (i = 0; i < c->qlen; i++)
+			nq[i] = c->q[(c->qhead + i) % c->qcap];
+		free(c->q);
+		c->q = nq;
+		c->qhead = 0;
+		c->qcap = ncap;
+	}
+	m->refs++;
+	c->q[(c->qhead + c->qlen) % c->qcap] = m;
+	if (c->qlen++ == 0)
+		lws_callback_on_writable(c->wsi);
+}
+
+/* Queue a one-off message made from o. */
+static void
+conn_push_json(struct gw_conn *c, struct json_object *o)
+{
+	struct gw_msg	*m;
+
+	m = msg_json(o, 0);
+	conn_push(c, m);
+	msg_unref(m);
+	json_object_put(o);
+}
+
+/* Does an event of this type, agent and project pass c's filters? */
+static int
+conn_match(const struct gw_conn *c, int type, const char *agent,
+    const char *project)
+{
+	if (c->types != 0 && (type < 0 || !(c->types & (1u << type))))
+		return 0;
+	if (c->agent_id != NULL && (agent == NULL ||
+	    strcmp(agent, c->agent_id) != 0))
+		return 0;
+	if (c->project != NULL && (project == NULL ||
+	    strcmp(project, c->project) != 0))
+		return 0;
+	return 1;
+}
+
+/* metadata.<key> of ev as a string, or NULL. */
+static const char *
+ev_meta_str(struct json_object *ev, const char *key)
+{
+	struct json_object	*md, *v;
+
+	if (!json_object_object_get_ex(ev, "metadata", &md) ||
+	    !json_object_object_get_ex(md, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* metadata.<key> of ev as a number, or NAN-ish absent flag. */
+static int
+ev_meta_num(struct json_object *ev, const char *key, double *out)
+{
+	struct json_object	*md, *v;
+
+	if (!json_object_object_get_ex(ev, "metadata", &md) ||
+	    !json_object_object_get_ex(md, key, &v) ||
+	    (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_double)))
+		return 0;
+	*out = json_object_get_double(v);
+	return 1;
+}
+
+/* The notification for ev, in the seed's words where it has some. */
+static struct json_object *
+stream_notification(struct json_object *ev, int type, const char *user)
+{
+	struct json_object	*o;
+	const char		*name, *op, *level = "info", *why;
+	double			 rem, tot, delta;
+	char			 title[512], ts[TS_LEN];
+
+	name = evt_get_str(ev, "agent_name");
+	if (name == NULL)
+		name = "agent";
+	op = evt_get_str(ev, "operation");
+	switch (type) {
+	case EVT_OPERATION_DENIED:
+		level = "warning";
+		why = ev_meta_str(ev, "reason");
+		snprintf(title, sizeof title, "%s denied %s%s%s", name,
+		    op != NULL ? op : "an operation", why ? ": " : "",
+		    why ? why : "");
+		break;
+	case EVT_TASK_FAILED:
+		level = "error";
+		why = ev_meta_str(ev, "error");
+		snprintf(title, sizeof title, "%s task failed%s%s", name,
+		    why ? ": " : "", why ? why : "");
+		break;
+	case EVT_BUDGET_UPDATED:
+		if (ev_meta_num(ev, "budget_remaining", &rem) &&
+		    ev_meta_num(ev, "budget_total", &tot)) {
+			if (!ev_meta_num(ev, "budget_delta", &delta))
+				delta = 0;
+			snprintf(title, sizeof title, "%s budget: %g/%g (%+g)",
+			    name, rem, tot, delta);
+			if (tot > 0 && rem <= tot * 0.1)
+				level = "warning";
+		} else
+			snprintf(title, sizeof title, "%s budget updated",
+			    name);
+		break;
+	default:
+		snprintf(title, sizeof title, "[%s] %s", evt_types[type].name,
+		    name);
+		break;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string(
+	    "notification"));
+	json_object_object_add(o, "user_id", json_object_new_string(user));
+	json_object_object_add(o, "level", json_object_new_string(level));
+	json_object_object_add(o, "title", json_object_new_string(title));
+	json_object_object_add(o, "event", json_object_get(ev));
+	json_object_object_add(o, "timestamp", json_object_new_string(
+	    ts_now(ts)));
+	return o;
+}
+
+/* Send stored events to every matching live client, notify their users. */
+void
+stream_broadcast(struct gw *gw, struct json_object **evs,
+    const int64_t *seqs, size_t n)
+{
+	struct gw_conn		*c;
+	struct gw_msg		*m, *nm;
+	struct json_object	*no;
+	const char		*agent, *project, *user, *text;
+	size_t			 i, len;
+	int			 type;
+
+	if (TAILQ_EMPTY(&gw->conns))
+		return;
+	for (i = 0; i < n; i++) {
+		if (seqs[i] == 0)
+			continue;	/* duplicate: already sent once */
+		type = evt_type_lookup(evt_get_str(evs[i], "event_type"));
+		agent = evt_get_str(evs[i], "agent_id");
+		project = ev_meta_str(evs[i], "project");
+		m = NULL;
+		TAILQ_FOREACH(c, &gw->conns, entry) {
+			if (c->replaying || c->lagged || c->closing ||
+			    seqs[i] <= c->last_seq ||
+			    !conn_match(c, type, agent, project))
+				continue;
+			if (m == NULL) {
+				text = avjson_str(evs[i], &len);
+				m = msg_event(text, len, seqs[i]);
+			}
+			conn_push(c, m);
+			c->last_seq = seqs[i];
+		}
+		if (m != NULL)
+			msg_unref(m);
+
+		if (type < 0 || !(gw->notify_mask & (1u << type)) ||
+		    (user = ev_meta_str(evs[i], "user_id")) == NULL)
+			continue;
+		nm = NULL;
+		TAILQ_FOREACH(c, &gw->conns, entry) {
+			if (strcmp(c->user, user) != 0 || (c->project &&
+			    (project == NULL || strcmp(c->project, project))))
+				continue;
+			if (nm == NULL) {
+				no = stream_notification(evs[i], type, user);
+				nm = msg_json(no, 0);
+				json_object_put(no);
+			}
+			conn_push(c, nm);
+		}
+		if (nm != NULL)
+			msg_unref(nm);
+	}
+}
+
+/* Replay state carried through store_query. */
+struct replay {
+	struct gw_conn	*c;
+	int		 rows;
+	int64_t		 last;
+};
+
+/* One stored row during replay: filter (types beyond one) and queue. */
+static int
+stream_replay_row(void *arg, int64_t seq, const char *json, size_t len)
+{
+	struct replay		*r = arg;
+	struct gw_conn		*c = r->c;
+	struct json_object	*ev;
+	struct gw_msg		*m;
+	const char		*agent, *project;
+	int			 type;
+
+	r->rows++;
+	r->last = seq;
+	if (c->types != 0 && (c->types & (c->types - 1)) != 0) {
+		/* Several types: the store filters one, we do the rest. */
+		ev = avjson_parse(json, len, NULL);
+		if (ev == NULL)
+			return 0;
+		type = evt_type_lookup(evt_get_str(ev, "event_type"));
+		agent = evt_get_str(ev, "agent_id");
+		project = ev_meta_str(ev, "project");
+		if (!conn_match(c, type, agent, project)) {
+			json_object_put(ev);
+			return 0;
+		}
+		json_object_put(ev);
+	}
+	m = msg_event(json, len, seq);
+	conn_push(c, m);
+	msg_unref(m);
+	return 0;
+}
+
+/* Fetch the next replay page; switch to live when it comes back short. */
+static void
+stream_replay_step(struct gw_conn *c)
+{
+	struct gw		*gw = c->gw;
+	struct store_query	 q;
+	struct replay		 r;
+	char			*cause = NULL;
+	int			 t, page;
+
+	memset(&q, 0, sizeof q);
+	q.type = -1;
+	if (c->types != 0 && (c->types & (c->types - 1)) == 0)
+		for (t = 0; t < EVT__COUNT; t++)
+			if (c->types == 1u << t)
+				q.type = t;
+	q.agent_id = c->agent_id;
+	q.project = c->project;
+	q.since = c->replay_next;
+	/* Half the queue at most, so a page never lags the client. */
+	page = STREAM_REPLAY_PAGE;
+	if (page > gw->conf.ws_queue_len / 2)
+		page = (int)(gw->conf.ws_queue_len / 2);
+	q.limit = page;
+	memset(&r, 0, sizeof r);
+	r.c = c;
+	if (store_query(gw->store, &q, stream_replay_row, &r, &cause) != 0) {
+		log_warnx("stream: %s: replay: %s", c->id, cause);
+		free(cause);
+		gw->m.store_errors++;
+		/* Unavailable store: go live rather than stall forever. */
+		r.rows = 0;
+	}
+	if (r.rows > 0)
+		c->replay_next = r.last;
+	if (r.rows < page) {
+		c->replaying = 0;
+		c->last_seq = store_last_seq(gw->store);
+		if (c->last_seq < c->replay_next)
+			c->last_seq = c->replay_next;
+		log_debug("stream: %s replayed up to %lld, live", c->id,
+		    (long long)c->last_seq);
+	} else
+		lws_callback_on_writable(c->wsi);
+}
+
+/* Write queued messages while the socket takes them. -1 closes. */
+static int
+stream_writable(struct gw_conn *c)
+{
+	struct gw		*gw = c->gw;
+	struct gw_msg		*m;
+	char			 buf[LWS_PRE + 64];
+	int			 n, i;
+
+	if (c->closing) {
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_GOINGAWAY,
+		    (unsigned char *)"server shutdown", 15);
+		return -1;
+	}
+	if (c->lagged) {
+		n = snprintf(buf + LWS_PRE, sizeof buf - LWS_PRE,
+		    "{\"type\":\"lagged\",\"resume_from\":%lld}",
+		    (long long)c->written_seq);
+		if (lws_write(c->wsi, (unsigned char *)buf + LWS_PRE,
+		    (size_t)n, LWS_WRITE_TEXT) < 0)
+			return -1;
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+		    (unsigned char *)"lagged", 6);
+		return -1;
+	}
+	for (i = 0; i < STREAM_WRITES_PER_CB && c->qlen > 0; i++) {
+		m = c->q[c->qhead];
+		/*
+		 * lws writes the frame header into the headroom; the header
+		 * is the same for every connection (server frames are not
+		 * masked), so sharing the buffer is safe, and lws copies
+		 * whatever the kernel did not take.
+		 */
+		if (lws_write(c->wsi, m->buf + LWS_PRE, m->len,
+		    LWS_WRITE_TEXT) < 0)
+			return -1;
+		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qlen--;
+		c->sent++;
+		gw->m.ws_messages_sent++;
+		if (m->seq > c->written_seq)
+			c->written_seq = m->seq;
+		msg_unref(m);
+		if (lws_partial_buffered(c->wsi))
+			break;
+	}
+	if (c->qlen > 0)
+		lws_callback_on_writable(c->wsi);
+	else if (c->replaying)
+		stream_replay_step(c);
+	return 0;
+}
+
+/* A complete message from the client: {"type":"ping"} gets a pong. */
+static void
+stream_client_message(struct gw_conn *c, const char *s, size_t len)
+{
+	struct json_object	*o, *t, *reply;
+
+	o = avjson_parse(s, len, NULL);
+	if (o == NULL)
+		return;
+	if (json_object_object_get_ex(o, "type", &t) &&
+	    json_object_is_type(t, json_type_string) &&
+	    strcmp(json_object_get_string(t), "ping") == 0) {
+		reply = json_object_new_object();
+		json_object_object_add(reply, "type",
+		    json_object_new_string("pong"));
+		conn_push_json(c, reply);
+	}
+	json_object_put(o);
+}
+
+/* Collect a client message across fragments, within the size limit. */
+static int
+stream_receive(struct gw_conn *c, const void *in, size_t len)
+{
+	size_t	max = (size_t)c->gw->conf.max_ws_message_bytes;
+
+	if (c->rxlen + len > max) {
+		log_info("stream: %s sent a message over %zu bytes", c->id,
+		    max);
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+		    (unsigned char *)"message too large", 17);
+		return -1;
+	}
+	if (c->rx == NULL)
+		c->rx = xmalloc(max);
+	memcpy(c->rx + c->rxlen, in, len);
+	c->rxlen += len;
+	if (lws_is_final_fragment(c->wsi) &&
+	    lws_remaining_packet_payload(c->wsi) == 0) {
+		stream_client_message(c, c->rx, c->rxlen);
+		free(c->rx);
+		c->rx = NULL;
+		c->rxlen = 0;
+	}
+	return 0;
+}
+
+/* Parse "a,b" of event type names into a mask. -1 on an unknown name. */
+static int
+stream_types(const char *s, unsigned *mask)
+{
+	char	 buf[512], *p, *save;
+	int	 t;
+
+	*mask = 0;
+	if (strlen(s) >= sizeof buf)
+		return -1;
+	strcpy(buf, s);
+	for (p = strtok_r(buf, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		if ((t = evt_type_lookup(p)) < 0)
+			return -1;
+		*mask |= 1u << t;
+	}
+	return 0;
+}
+
+/*
+ * Check an upgrade request: path, draining, auth, filters, connection
+ * limit. 0 when it may proceed, else the HTTP status with *msg.
+ */
+static int
+stream_check(struct gw *gw, struct lws *wsi, struct api_who *who,
+    const char **msg)
+{
+	char	*uri;
+	int	 ulen, status;
+	char	 arg[512];
+	unsigned mask;
+	char	*ep;
+
+	if (lws_http_get_uri_and_method(wsi, &uri, &ulen) < 0 ||
+	    (size_t)ulen != strlen(STREAM_PATH) ||
+	    strncmp(uri, STREAM_PATH, (size_t)ulen) != 0) {
+		*msg = "Not Found";
+		return 404;
+	}
+	if (gw->draining) {
+		*msg = "server shutting down";
+		return 503;
+	}
+	if ((status = api_who(gw, wsi, GW_TOK_USER, who, msg)) != 0)
+		return status;
+	if (api_arg(wsi, "types=", arg, sizeof arg) == 1 &&
+	    stream_types(arg, &mask) != 0) {
+		*msg = "types: unknown event type";
+		return 422;
+	}
+	if (api_arg(wsi, "since=", arg, sizeof arg) == 1) {
+		if (strtoll(arg, &ep, 10) < 0 || *arg == '\0' || *ep != '\0') {
+			*msg = "since: want a sequence number";
+			return 422;
+		}
+	}
+	if (gw->nconns >= (size_t)gw->conf.max_connections) {
+		*msg = "too many connections";
+		return 503;
+	}
+	return 0;
+}
+
+/* A new client: copy what it asked for, greet it, start replay. */
+static int
+stream_established(struct gw *gw, struct gw_conn *c, struct lws *wsi)
+{
+	struct api_who		 who;
+	struct json_object	*o;
+	const char		*msg;
+	char			 arg[512];
+
+	memset(c, 0, sizeof *c);
+	c->wsi = wsi;
+	c->gw = gw;
+	/* Checked at upgrade; the headers are still here, ask again. */
+	if (stream_check(gw, wsi, &who, &msg) != 0) {
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+		    (unsigned char *)msg, strlen(msg));
+		return -1;
+	}
+	c->user = xstrdup(who.user);
+	c->project = who.project[0] != '\0' ? xstrdup(who.project) : NULL;
+	if (api_arg(wsi, "types=", arg, sizeof arg) == 1)
+		stream_types(arg, &c->types);
+	if (api_arg(wsi, "agent_id=", arg, sizeof arg) == 1 && arg[0] != '\0')
+		c->agent_id = xstrdup(arg);
+	c->since = -1;
+	if (api_arg(wsi, "since=", arg, sizeof arg) == 1)
+		c->since = strtoll(arg, NULL, 10);
+	uuidstr_v4(c->id);
+	lws_get_peer_simple(wsi, c->addr, sizeof c->addr);
+	c->connected_ms = ts_now_ms();
+	TAILQ_INSERT_TAIL(&gw->conns, c, entry);
+	c->listed = 1;
+	gw->nconns++;
+	gw->m.ws_connections_total++;
+
+	c->last_seq = store_last_seq(gw->store);
+	o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string("connected"));
+	json_object_object_add(o, "connection_id",
+	    json_object_new_string(c->id));
+	json_object_object_add(o, "user_id", json_object_new_string(c->user));
+	json_object_object_add(o, "last_seq",
+	    json_object_new_int64(c->last_seq));
+	conn_push_json(c, o);
+	if (c->since >= 0) {
+		c->replaying = 1;
+		c->replay_next = c->since;
+		c->written_seq = c->since;
+	} else
+		c->written_seq = c->last_seq;
+	log_debug("stream: %s connected: user %s from %s%s", c->id, c->user,
+	    c->addr, c->replaying ? " (replaying)" : "");
+	return 0;
+}
+
+/* The client is gone: unlist it and free what it holds. */
+static void
+stream_closed(struct gw *gw, struct gw_conn *c)
+{
+	if (!c->listed)
+		return;
+	TAILQ_REMOVE(&gw->conns, c, entry);
+	c->listed = 0;
+	gw->nconns--;
+	conn_flush_queue(c);
+	free(c->q);
+	free(c->rx);
+	free(c->user);
+	free(c->project);
+	free(c->agent_id);
+	log_debug("stream: %s closed after %llu messages", c->id,
+	    (unsigned long long)c->sent);
+}
+
+/* The stream protocol; also sees plain HTTP before a mount binds one. */
+int
+stream_callback(struct lws *wsi, int reason, void *user, void *in,
+    size_t len)
+{
+	struct gw	*gw;
+	struct gw_conn	*c = user;
+	struct api_who	 who;
+	const char	*msg;
+	int		 status;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		gw = gw_from_wsi(wsi);
+		if (strcmp(in, "websocket") != 0)
+			break;
+		if ((status = stream_check(gw, wsi, &who, &msg)) != 0) {
+			gw->m.ws_refused++;
+			if (api_reply_error(wsi, status, msg) != 0)
+				return -1;
+			return 1;	/* answered; lws completes it */
+		}
+		return 0;
+	case LWS_CALLBACK_ESTABLISHED:
+		return stream_established(gw_from_wsi(wsi), c, wsi);
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (c == NULL || !c->listed)
+			return 0;
+		return stream_writable(c);
+	case LWS_CALLBACK_RECEIVE:
+		if (c == NULL || !c->listed)
+			return -1;
+		return stream_receive(c, in, len);
+	case LWS_CALLBACK_CLOSED:
+		if (c != NULL)
+			stream_closed(gw_from_wsi(wsi), c);
+		return 0;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, (enum lws_callback_reasons)reason,
+	    user, in, len);
+}
+
+/* The connection manager's view of every client. */
+struct json_object *
+stream_connections(struct gw *gw)
+{
+	struct json_object	*a, *o;
+	struct gw_conn		*c;
+	char			 ts[TS_LEN];
+
+	a = json_object_new_array();
+	TAILQ_FOREACH(c, &gw->conns, entry) {
+		o = json_object_new_object();
+		json_object_object_add(o, "connection_id",
+		    json_object_new_string(c->id));
+		json_object_object_add(o, "user_id",
+		    json_object_new_string(c->user));
+		if (c->project != NULL)
+			json_object_object_add(o, "project",
+			    json_object_new_string(c->project));
+		json_object_object_add(o, "address",
+		    json_object_new_string(c->addr));
+		json_object_object_add(o, "connected_at",
+		    json_object_new_string(ts_format(ts, c->connected_ms)));
+		json_object_object_add(o, "messages_sent",
+		    json_object_new_int64((int64_t)c->sent));
+		json_object_object_add(o, "queue_depth",
+		    json_object_new_int64(c->qlen));
+		json_object_object_add(o, "dropped",
+		    json_object_new_int64((int64_t)c->dropped));
+		json_object_object_add(o, "last_seq",
+		    json_object_new_int64(c->written_seq));
+		json_object_object_add(o, "state", json_object_new_string(
+		    c->closing ? "closing" : c->lagged ? "lagged" :
+		    c->replaying ? "replaying" : "live"));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* SIGTERM: every client gets close 1001 when next writable. */
+void
+stream_drain(struct gw *gw)
+{
+	struct gw_conn	*c;
+
+	gw->draining = 1;
+	TAILQ_FOREACH(c, &gw->conns, entry) {
+		c->closing = 1;
+		conn_flush_queue(c);
+		lws_callback_on_writable(c->wsi);
+	}
+}
