@@ -276,6 +276,20 @@ evt_in_list(const char *const *list, const char *name)
 	return 0;
 }
 
+/*
+ * 1 if key is one of evt_meta_short. A switch on the first byte first:
+ * most metadata keys are not, and this runs for every key of every event.
+ */
+static int
+evt_meta_is_short(const char *key)
+{
+	switch (key[0]) {
+	case 's': case 't': case 'p': case 'u':
+		return evt_in_list(evt_meta_short, key);
+	}
+	return 0;
+}
+
 /* Index of name in the NULL-ended list, or -1. */
 static int
 evt_list_index(const char *const *list, const char *name)
@@ -359,7 +373,7 @@ evt_check_meta(struct evt_vctx *v, struct json_object *meta, int type,
 				    EVT_META_MAX_BYTES);
 		}
 		json_object_object_foreach(meta, key, val) {
-			if (evt_in_list(evt_meta_short, key)) {
+			if (evt_meta_is_short(key)) {
 				evt_check_str(v, val, "metadata", key, 0,
 				    EVT_SHORT_MAX);
 				continue;
@@ -432,6 +446,7 @@ evt_validate(struct json_object *ev, unsigned flags, struct evt_error *errs,
 	struct json_object	*f[F__COUNT] = { NULL };
 	const char		*s, *why;
 	int			 i, type = -1, extra = 0;
+	unsigned		 present = 0;
 	int64_t			 ms;
 
 	if (!json_object_is_type(ev, json_type_object)) {
@@ -441,13 +456,16 @@ evt_validate(struct json_object *ev, unsigned flags, struct evt_error *errs,
 	json_object_object_foreach(ev, key, val) {
 		if ((i = evt_field_of(key)) == -1)
 			extra++;
-		else
+		else {
+			/* JSON null is a present value of the wrong type, not absence. */
 			f[i] = val;
+			present |= 1U << i;
+		}
 	}
 	for (i = 0; i < F__COUNT; i++) {
 		const char	*name = evt_field_names[i];
 
-		if (f[i] == NULL) {
+		if (!(present & (1U << i))) {
 			if (i != F_METADATA)
 				evt_err(&v, NULL, name, "missing", "field required");
 			continue;
@@ -490,7 +508,10 @@ evt_validate(struct json_object *ev, unsigned flags, struct evt_error *errs,
 		}
 	}
 	/* Type-specific rules apply only once the type is known. */
-	evt_check_meta(&v, f[F_METADATA], type, flags);
+	if ((present & (1U << F_METADATA)) && f[F_METADATA] == NULL)
+		evt_err(&v, NULL, "metadata", "dict_type", "must be an object");
+	else
+		evt_check_meta(&v, f[F_METADATA], type, flags);
 	if (extra > 0) {
 		json_object_object_foreach(ev, key2, val2) {
 			(void)val2;
