@@ -6,8 +6,9 @@
  * serialised once into a refcounted buffer with LWS_PRE headroom, and
  * every matching connection queues a pointer to it. A connection writes
  * from its own queue when lws says it is writable. The queue is bounded
- * (ws_queue_len); a client that lets it fill is dropped from the fan-out
- * at once (its queue freed, so it costs nobody anything), told
+ * (ws_queue_len, checked as each ingest batch arrives); a client that
+ * let it fill is dropped from the fan-out at once (its queue freed, so it
+ * costs nobody anything), told
  * {"type":"lagged","resume_from":SEQ} and closed, and resumes with since.
  *
  * `since` replay pages through the store from the writable callback, a
@@ -182,36 +183,35 @@ conn_lag(struct gw_conn *c)
 	uint32_t	n;
 
 	n = conn_flush_queue(c);
-	c->dropped += n + 1;
-	c->gw->m.ws_queue_drops += n + 1;
+	c->dropped += n;
+	c->gw->m.ws_queue_drops += n;
 	c->gw->m.ws_lagged++;
 	c->lagged = 1;
 	free(c->q);
 	c->q = NULL;
 	c->qcap = 0;
 	log_info("stream: %s (%s) lagged at seq %lld, %u messages dropped",
-	    c->id, c->user, (long long)c->written_seq, n + 1);
+	    c->id, c->user, (long long)c->written_seq, n);
 	lws_callback_on_writable(c->wsi);
 }
 
-/* Queue m for c (taking a reference). A full queue lags the client. */
+/*
+ * Queue m for c (taking a reference). The queue grows as needed here: a
+ * whole ingest batch is queued in one go, before any client could take
+ * any of it. Whether a client lags is decided when the next batch comes
+ * (stream_broadcast), by what it left unread since.
+ */
 static void
 conn_push(struct gw_conn *c, struct gw_msg *m)
 {
-	uint32_t	max = (uint32_t)c->gw->conf.ws_queue_len, ncap, i;
+	uint32_t	ncap, i;
 	struct gw_msg	**nq;
 
 	if (c->lagged || c->closing)
 		return;
 	if (c->qlen == c->qcap) {
-		if (c->qcap >= max) {
-			conn_lag(c);
-			return;
-		}
 		/* Grow, unrolling the ring so it starts at 0 again. */
 		ncap = c->qcap ? c->qcap * 2 : STREAM_QUEUE_MIN;
-		if (ncap > max)
-			ncap = max;
 		nq = xcalloc(ncap, sizeof *nq);
 		for (i = 0; i < c->qlen; i++)
 			nq[i] = c->q[(c->qhead + i) % c->qcap];
@@ -353,6 +353,11 @@ stream_broadcast(struct gw *gw, struct json_object **evs,
 
 	if (TAILQ_EMPTY(&gw->conns))
 		return;
+	/* A client still holding more than its queue's worth lags now. */
+	TAILQ_FOREACH(c, &gw->conns, entry)
+		if (!c->lagged && !c->closing &&
+		    c->qlen > (uint32_t)gw->conf.ws_queue_len)
+			conn_lag(c);
 	for (i = 0; i < n; i++) {
 		if (seqs[i] == 0)
 			continue;	/* duplicate: already sent once */

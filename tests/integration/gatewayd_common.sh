@@ -66,3 +66,28 @@ gw_stop() {
 	av_stop "$GWPID" >"$T/stop.rc"
 	assert_eq "gatewayd exit status" 0 "$(cat "$T/stop.rc")"
 }
+
+# Start a WebSocket client in the background: ws_start NAME [wsclient
+# args...] PATH. Output in $T/NAME.out, errors in $T/NAME.err.
+ws_start() {
+	local name=$1
+	shift
+	"$WSCLIENT" "$@" >"$T/$name.out" 2>"$T/$name.err" &
+	eval "WS_$name=\$!"
+}
+
+# Wait until gatewayd counts N stream connections (admin view).
+ws_wait_conns() {
+	local n=$1
+	shift
+	av_wait_for 10 sh -c "\"$CURL\" -s $* \"$URL/api/v1/agents/activity/connections\" | grep -q '\"count\":$n,'" ||
+	    fail "never saw $n connections"
+}
+
+# Wait for the client NAME to finish; its exit status in $T/NAME.rc.
+ws_wait() {
+	local pid
+	eval "pid=\$WS_$1"
+	wait "$pid"
+	echo $? >"$T/$1.rc"
+}

@@ -69,8 +69,9 @@ static int
 callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	unsigned char	 buf[LWS_PRE + 4096], **p, *end;
+	unsigned char	 **p, *end;
 	size_t		 n;
+	int		 m;
 
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
@@ -112,13 +113,16 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		break;
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		if (send_text != NULL) {
+			unsigned char	*sb;
+
 			n = strlen(send_text);
-			if (n > sizeof buf - LWS_PRE)
-				n = sizeof buf - LWS_PRE;
-			memcpy(buf + LWS_PRE, send_text, n);
+			if ((sb = malloc(LWS_PRE + n)) == NULL)
+				abort();
+			memcpy(sb + LWS_PRE, send_text, n);
 			send_text = NULL;
-			if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) <
-			    (int)n)
+			m = lws_write(wsi, sb + LWS_PRE, n, LWS_WRITE_TEXT);
+			free(sb);
+			if (m < (int)n)
 				return -1;
 		}
 		break;
