@@ -1,0 +1,182 @@
+/*
+ * hookcli.h: the modules of hookcli(1), linked into hookcli/libhookcli.a so
+ * that tests use the same code as the program.
+ *
+ *   hookcli.c  command line, commands, exit-code policy (hookcli_main)
+ *   build.c    event fields from options, environment and KEY=VALUE pairs
+ *   claude.c   Claude Code hook payload -> event
+ *   input.c    bounded, deadline-bounded reading of stdin or a file
+ *   client.c   one connection to collectord: connect, pipeline, replies
+ *   deliver.c  send lines, sort the replies, park the rest in the fallback dir
+ *
+ * Time: everything that can wait takes an absolute deadline on the
+ * monotonic clock (ts_mono_us()), computed once at start from -t, so the
+ * whole run never exceeds it however the time is split between stdin,
+ * connect, write and read.
+ */
+#ifndef AV_HOOKCLI_H
+#define AV_HOOKCLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "event.h"
+
+#define HK_TIMEOUT_DEFAULT	500		/* ms, -t */
+#define HK_TIMEOUT_MAX		600000		/* ms, -t upper bound */
+#define HK_STDIN_MAX		(1024 * 1024)	/* claude-code payload cap */
+#define HK_SEND_MAX		(16 * 1024 * 1024) /* send input cap */
+#define HK_TOOL_INPUT_MAX	2048		/* bytes of tool_input kept */
+#define HK_TEXT_MAX		2048		/* bytes of error/reason kept */
+#define HK_REPLY_LINE_MAX	(256 * 1024)	/* longest reply line (stats) */
+
+/* Global options and the deadline of the run. */
+struct hk_opts {
+	const char	*socket;	/* -s, AGENTVIS_SOCKET, default */
+	const char	*fallback_dir;	/* -F, AGENTVIS_FALLBACK_DIR, default */
+	int		 timeout_ms;	/* -t */
+	int		 quiet;		/* -q */
+	int		 strict;	/* --strict */
+	int64_t		 deadline_us;	/* start + timeout, monotonic */
+};
+
+/* Event fields as text, from the command line or the environment. */
+struct hk_fields {
+	const char	*agent_id;
+	const char	*agent_name;
+	const char	*agent_role;
+	const char	*operation;
+	const char	*status;
+	const char	*session_id;
+	const char	*task_id;
+	const char	*project;
+	const char	*trace_id;
+	const char	*user_id;
+	const char	*duration_ms;	/* checked to be a number */
+	const char	*remaining;	/* budget_remaining */
+	const char	*total;		/* budget_total */
+	const char	*delta;		/* budget_delta */
+	const char	*error;
+	const char	*reason;
+	char		**pairs;	/* KEY=VALUE, in order; borrowed from argv */
+	size_t		 npairs;
+};
+
+/* hookcli.c */
+/* The whole program; returns the exit status. */
+int hookcli_main(int argc, char **argv);
+
+/* build.c */
+/* Fill f from the AGENTVIS_* variables (empty ones count as unset). */
+void hk_fields_env(struct hk_fields *f);
+/*
+ * Set the fields of f that are non-NULL on ev; when overwrite is 0 a field
+ * ev already has is kept. KEY=VALUE pairs always overwrite.
+ */
+void hk_fields_apply(struct json_object *ev, const struct hk_fields *f,
+    int overwrite);
+/* 1 if s is a JSON number ("-12", "2.5", "1e3"), else 0. */
+int hk_is_number(const char *s);
+/* A JSON number for s when hk_is_number(s) (keeping its text), else a string. */
+struct json_object *hk_value(const char *s);
+/* Check "KEY=VALUE": 0, or -1 with a static reason in *why. */
+int hk_pair_check(const char *pair, const char **why);
+
+/* claude.c */
+/*
+ * Map a Claude Code hook payload onto a new event (facts from the payload
+ * only; the caller adds environment, options and defaults). NULL with a
+ * message in *cause (caller frees) when the payload cannot be mapped.
+ */
+struct json_object *hk_claude_event(struct json_object *payload, char **cause);
+/* Defaults for what is still unsaid: agent_name, agent_role (from payload p). */
+void hk_claude_defaults(struct json_object *ev, struct json_object *p);
+
+/* input.c */
+enum hk_in {
+	HK_IN_OK,	/* read to end of input */
+	HK_IN_TOOBIG,	/* more than cap bytes */
+	HK_IN_TIMEOUT,	/* the deadline came first; *buf holds what came */
+	HK_IN_ERROR,	/* read error, *cause set */
+};
+/*
+ * Read fd to its end, at most cap bytes, until deadline_us. *buf is always
+ * set (NUL-terminated, caller frees), *len is its length.
+ */
+enum hk_in hk_read_input(int fd, size_t cap, int64_t deadline_us, char **buf,
+    size_t *len, char **cause);
+
+/* client.c */
+/* Called once per reply line in order; line is NULL for an over-long one. */
+typedef void (*hk_reply_cb)(void *arg, size_t idx, const char *line,
+    size_t len);
+
+enum hk_xstatus {
+	HK_X_DONE,	/* every request got its reply */
+	HK_X_NOCONNECT,	/* never connected: nothing was sent */
+	HK_X_BROKEN,	/* connected, but fewer replies than requests */
+};
+
+struct hk_xresult {
+	enum hk_xstatus	 status;
+	size_t		 replies;	/* reply lines received */
+	int		 timed_out;	/* the deadline ended it */
+	char		 why[256];	/* when not HK_X_DONE */
+};
+
+/*
+ * Connect to the socket at path, write out[0..outlen) (nreq request
+ * lines), read nreq replies, all before deadline_us.
+ */
+void hk_exchange(const char *path, const char *out, size_t outlen,
+    size_t nreq, int64_t deadline_us, hk_reply_cb cb, void *arg,
+    struct hk_xresult *res);
+
+/* deliver.c */
+enum hk_state {
+	HK_ST_PENDING,
+	HK_ST_ACKED,	/* collectord has it in its spool */
+	HK_ST_PARKED,	/* written to the fallback dir */
+	HK_ST_REJECTED,	/* collectord said validation/too_large */
+	HK_ST_BUSY,	/* collectord said busy */
+	HK_ST_FAILED,	/* neither delivered nor parked */
+};
+
+/* One event line of a batch. */
+struct hk_item {
+	size_t		 off;		/* in hk_batch.buf, newline included */
+	size_t		 len;
+	size_t		 lineno;	/* input line, for send's messages */
+	enum hk_state	 state;
+	char		 detail[320];	/* why, when not acked */
+};
+
+/* Event lines to deliver together on one connection. */
+struct hk_batch {
+	char		*buf;
+	size_t		 len;
+	size_t		 cap;
+	struct hk_item	*items;
+	size_t		 n;
+	size_t		 nalloc;
+	/* Outcome. */
+	size_t		 count[HK_ST_FAILED + 1];
+	char		 why[512];	/* why some were not acked */
+};
+
+/* Empty batch. */
+void hk_batch_init(struct hk_batch *b);
+/* Free what the batch holds. */
+void hk_batch_clear(struct hk_batch *b);
+/* Append one line (without newline; one is added). */
+void hk_batch_add(struct hk_batch *b, const char *line, size_t len,
+    size_t lineno);
+/*
+ * Deliver every item: ack'd ones are done; the ones collectord could not
+ * be asked about (unreachable, timeout, connection lost, internal error)
+ * are parked in the fallback dir. Fills states and counts.
+ */
+void hk_deliver(const struct hk_opts *o, struct hk_batch *b);
+
+#endif

@@ -1,0 +1,119 @@
+#!/bin/sh
+# bench_hookcli.sh: hookcli, one event end to end against a server that acks
+# at once, against /bin/true in the same run (process spawn is the floor;
+# target: within 1.3x). Also lists the shared libraries hookcli loads and
+# what they cost, by timing a copy linked with json-c and libuuid static.
+#
+#   tests/bench/bench_hookcli.sh [BUILDDIR]      (default: . or $top_builddir)
+#   RUNS=500 tests/bench/bench_hookcli.sh
+#
+# Needs hookcli/hookcli and tests/integration/test_server built
+# (make hookcli/hookcli tests/integration/test_server). Uses hyperfine when
+# installed, else a shell loop timed with date +%s%N (which adds the shell's
+# own fork to both sides). Prints figures; never fails on them.
+
+set -eu
+
+B=${1:-${top_builddir:-.}}
+HOOKCLI=$B/hookcli/hookcli
+TS=$B/tests/integration/test_server
+RUNS=${RUNS:-300}
+
+if [ ! -x "$HOOKCLI" ] || [ ! -x "$TS" ]; then
+	echo "bench_hookcli: build first: make hookcli/hookcli tests/integration/test_server (in $B)" >&2
+	exit 77
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/bench-hookcli.XXXXXX")
+TS_PID=
+cleanup() {
+	[ -n "$TS_PID" ] && kill "$TS_PID" 2>/dev/null && wait "$TS_PID" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+"$TS" -m ack "$T/s.sock" 2>"$T/ts.log" &
+TS_PID=$!
+i=0
+while [ ! -S "$T/s.sock" ]; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && { echo "bench_hookcli: test_server did not start" >&2; exit 1; }
+	sleep 0.05
+done
+mkdir "$T/fb"
+
+ARGS="-s $T/s.sock -F $T/fb task-started --agent-id bench --agent-name bench --agent-role worker"
+
+# Check it really delivers (exit 0, nothing parked) before timing it.
+# shellcheck disable=SC2086
+"$HOOKCLI" --strict $ARGS || { echo "bench_hookcli: hookcli failed" >&2; exit 1; }
+
+# The same program with json-c and libuuid linked in statically: the
+# difference to hookcli is what loading those two libraries costs.
+STATIC=
+if [ -f "$B/hookcli/hookcli-main.o" ] || [ -f "$B/hookcli/hookcli_hookcli-main.o" ]; then
+	obj=$(ls "$B"/hookcli/*main.o | head -n 1)
+	if ${CC:-cc} -o "$T/hookcli-static" "$obj" "$B/hookcli/libhookcli.a" \
+	    "$B/lib/libagentvis.a" -Wl,-Bstatic -ljson-c -luuid -Wl,-Bdynamic \
+	    2>"$T/cc.log"; then
+		STATIC=$T/hookcli-static
+	fi
+fi
+
+echo "== shared libraries loaded by hookcli"
+ldd "$HOOKCLI"
+echo "   ($(ldd "$HOOKCLI" | grep -c '=>') resolved through the loader, besides the vDSO)"
+echo
+echo "== dynamic loader statistics (LD_DEBUG=statistics), one run"
+# shellcheck disable=SC2086
+LD_DEBUG=statistics "$HOOKCLI" $ARGS 2>&1 | sed -n 's/^ *[0-9]*: *//p' | grep -E 'total startup|relocation|objects|load' || true
+echo
+
+if command -v hyperfine >/dev/null 2>&1; then
+	set -- /bin/true "$HOOKCLI $ARGS"
+	[ -n "$STATIC" ] && set -- "$@" "$STATIC $ARGS"
+	hyperfine -N --warmup 30 --runs "$RUNS" --export-json "$T/h.json" "$@" >"$T/h.out" 2>&1 ||
+		{ cat "$T/h.out"; exit 1; }
+	cat "$T/h.out"
+	echo
+	echo "== summary (median of $RUNS runs, same run)"
+	jq -r '.results as $r | ($r[0].median) as $base | $r[] |
+		"\(.command | split(" ")[0] | split("/")[-1] | .[0:16])\t\(.median * 1e6 | floor) us\t\(.median / $base * 100 | floor / 100)x /bin/true"' \
+		"$T/h.json"
+	true_us=$(jq '.results[0].median * 1e6 | floor' "$T/h.json")
+	hk_us=$(jq '.results[1].median * 1e6 | floor' "$T/h.json")
+	if [ -n "$STATIC" ]; then
+		st_us=$(jq '.results[2].median * 1e6 | floor' "$T/h.json")
+		echo "json-c + libuuid as shared libraries cost $((hk_us - st_us)) us per run"
+	fi
+else
+	# A loop: fork+exec from the shell on both sides, so the ratio is fair.
+	loop() {
+		local n=0 t0 t1
+		t0=$(date +%s%N)
+		while [ $n -lt "$RUNS" ]; do
+			# shellcheck disable=SC2086
+			"$@" >/dev/null 2>&1
+			n=$((n + 1))
+		done
+		t1=$(date +%s%N)
+		echo $(((t1 - t0) / RUNS / 1000))
+	}
+	# shellcheck disable=SC2086
+	true_us=$(loop /bin/true)
+	# shellcheck disable=SC2086
+	hk_us=$(loop "$HOOKCLI" $ARGS)
+	echo "== summary (mean of $RUNS runs, shell loop)"
+	echo "/bin/true	$true_us us"
+	echo "hookcli	$hk_us us"
+	if [ -n "$STATIC" ]; then
+		# shellcheck disable=SC2086
+		st_us=$(loop "$STATIC" $ARGS)
+		echo "hookcli-static	$st_us us"
+		echo "json-c + libuuid as shared libraries cost $((hk_us - st_us)) us per run"
+	fi
+fi
+echo "ratio hookcli / /bin/true: $(echo "$hk_us $true_us" | awk '{ printf "%.2f", $1 / $2 }') (target <= 1.30)"
+parked=$(find "$T/fb" -type f | wc -l)
+[ "$parked" -eq 0 ] || echo "WARNING: $parked events were parked, not delivered"
