@@ -30,6 +30,7 @@ struct ndjson {
 	size_t	 max;		/* longest line accepted */
 	int	 skipping;	/* dropping bytes of an over-long line */
 	size_t	 skipped;	/* its length so far */
+	char	 skiplast;	/* its last byte so far (a '\r' is not counted) */
 	int	 toolong;	/* a dropped line ended and is still to report */
 	size_t	 toolong_len;
 };
@@ -98,12 +99,17 @@ ndjson_push(struct ndjson *r, const void *data, size_t n)
 	if (r->skipping) {
 		if ((nl = memchr(p, '\n', n)) == NULL) {
 			r->skipped += n;
+			if (n > 0)
+				r->skiplast = p[n - 1];
 			return;
 		}
 		r->skipped += (size_t)(nl - p);
+		if (nl > p)
+			r->skiplast = nl[-1];
 		r->skipping = 0;
 		r->toolong = 1;
-		r->toolong_len = r->skipped;
+		/* Report the length a line reader would: without "\r\n". */
+		r->toolong_len = r->skipped - (r->skiplast == '\r');
 		n -= (size_t)(nl - p) + 1;
 		p = nl + 1;
 	}
@@ -135,6 +141,7 @@ ndjson_next(struct ndjson *r, char **line, size_t *len)
 			if (r->end - r->off > r->max + 1) {
 				r->skipping = 1;
 				r->skipped = r->end - r->off;
+				r->skiplast = r->buf[r->end - 1];
 				r->off = r->end = r->scan = 0;
 			}
 			return NDJSON_AGAIN;
@@ -168,7 +175,7 @@ ndjson_finish(struct ndjson *r, char **line, size_t *len)
 	if (r->skipping) {
 		r->skipping = 0;
 		*line = NULL;
-		*len = r->skipped;
+		*len = r->skipped - (r->skiplast == '\r');
 		return NDJSON_TOOLONG;
 	}
 	n = r->end - r->off;
