@@ -1,0 +1,633 @@
+/*
+ * server.c: the Unix socket, its clients and the reply-line protocol.
+ */
+#include "config.h"
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "avjson.h"
+#include "collectord.h"
+#include "log.h"
+#include "ndjson.h"
+#include "proto.h"
+#include "server.h"
+#include "xmalloc.h"
+
+/* Pause reading a client whose unread replies pass this; resume below LOW. */
+#define OUT_HIGH	(1024 * 1024)
+#define OUT_LOW		(256 * 1024)
+
+struct client {
+	struct server		*srv;
+	struct bufferevent	*bev;
+	struct ndjson		*rd;
+	struct evbuffer		*held;		/* replies awaiting the commit */
+	uid_t			 uid;
+	gid_t			 gid;
+	pid_t			 pid;
+	int			 waiting;	/* on srv->waiting */
+	int			 eof;		/* no more requests will come */
+	int			 paused;	/* reading off: replies unread */
+	TAILQ_ENTRY(client)	 entry;
+	TAILQ_ENTRY(client)	 wentry;
+};
+TAILQ_HEAD(client_list, client);
+
+struct server {
+	struct collectord	*cd;
+	struct evconnlistener	*lev;
+	char			*path;
+	struct client_list	 clients;
+	struct client_list	 waiting;	/* clients with held replies */
+	struct event		*ev_commit;
+	struct event		*ev_resume;	/* re-enable accept after EMFILE */
+	size_t			 nclients;
+};
+
+static void	client_free(struct client *);
+
+/* Try to connect to path: 1 if a server answers, 0 if not, -1 on error. */
+int
+server_probe(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd, r;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	r = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+	close(fd);
+	if (r == 0)
+		return 1;
+	if (errno == ECONNREFUSED || errno == ENOENT)
+		return 0;
+	return -1;
+}
+
+/* Create the socket's directory 0750 (group: socket_group) if missing. */
+static int
+server_mkdir(const char *path, gid_t gid, char **cause)
+{
+	char	*copy, *dir;
+	int	 r = 0;
+
+	copy = xstrdup(path);
+	dir = dirname(copy);
+	if (mkdir(dir, 0750) == 0) {
+		if (chmod(dir, 0750) == -1 ||
+		    (gid != (gid_t)-1 && chown(dir, -1, gid) == -1)) {
+			*cause = xasprintf("%s: %s", dir, strerror(errno));
+			r = -1;
+		}
+	} else if (errno != EEXIST) {
+		*cause = xasprintf("mkdir %s: %s", dir, strerror(errno));
+		r = -1;
+	}
+	free(copy);
+	return r;
+}
+
+/* Bind and listen on path; returns the fd or -1 with *cause. */
+static int
+server_listen(const char *path, mode_t mode, gid_t gid, char **cause)
+{
+	struct sockaddr_un	sun;
+	struct stat		st;
+	mode_t			old;
+	int			fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		*cause = xasprintf("socket path too long (%zu bytes, at most "
+		    "%zu): %s", strlen(path), sizeof sun.sun_path - 1, path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if (server_mkdir(path, gid, cause) == -1)
+		return -1;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			*cause = xasprintf("%s exists and is not a socket",
+			    path);
+			return -1;
+		}
+		switch (server_probe(path)) {
+		case 1:
+			*cause = xasprintf("another collectord is listening "
+			    "on %s", path);
+			return -1;
+		case 0:
+			/* Stale, left by a crash: nobody answers on it. */
+			if (unlink(path) == -1 && errno != ENOENT) {
+				*cause = xasprintf("unlink stale %s: %s", path,
+				    strerror(errno));
+				return -1;
+			}
+			log_info("removed stale socket %s", path);
+			break;
+		default:
+			*cause = xasprintf("%s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		*cause = xasprintf("socket: %s", strerror(errno));
+		return -1;
+	}
+	/* Never a moment where the socket is more open than it should be. */
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		umask(old);
+		*cause = xasprintf("bind %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if ((gid != (gid_t)-1 && chown(path, -1, gid) == -1) ||
+	    chmod(path, mode) == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, SOMAXCONN) == -1) {
+		*cause = xasprintf("listen %s: %s", path, strerror(errno));
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Queue a reply line for c, behind the ones already held. */
+static void
+client_reply(struct client *c, const char *line, size_t len)
+{
+	struct server	*srv = c->srv;
+
+	evbuffer_add(c->held, line, len);
+	if (!c->waiting) {
+		c->waiting = 1;
+		TAILQ_INSERT_TAIL(&srv->waiting, c, wentry);
+	}
+	/* One commit at the end of this turn of the loop for everybody. */
+	event_active(srv->ev_commit, EV_READ, 0);
+}
+
+/* Queue an error reply and count it. */
+static void
+client_error(struct client *c, enum proto_err e, const char *detail)
+{
+	char	buf[PROTO_REPLY_MAX];
+	size_t	len;
+
+	len = proto_reply_err(buf, sizeof buf, e, detail);
+	client_reply(c, buf, len);
+	c->srv->cd->st.rejected_events++;
+}
+
+/* Answer a control line. */
+static void
+client_control(struct client *c, enum proto_cmd cmd)
+{
+	struct json_object	*o;
+	const char		*s;
+	size_t			 len;
+
+	switch (cmd) {
+	case PROTO_CMD_PING:
+		s = "{\"ok\":true,\"pong\":true}\n";
+		client_reply(c, s, strlen(s));
+		break;
+	case PROTO_CMD_STATS:
+		o = json_object_new_object();
+		json_object_object_add(o, "ok", json_object_new_boolean(1));
+		json_object_object_add(o, "stats", cd_stats_json(c->srv->cd));
+		s = avjson_str(o, &len);
+		evbuffer_add(c->held, s, len);
+		client_reply(c, "\n", 1);
+		json_object_put(o);
+		break;
+	default:
+		client_error(c, PROTO_VALIDATION,
+		    "cmd: unknown command (known: stats, ping)");
+		break;
+	}
+}
+
+/* Handle one request line. */
+static void
+client_line(struct client *c, const char *line, size_t len)
+{
+	struct collectord	*cd = c->srv->cd;
+	struct json_object	*ev = NULL;
+	enum proto_cmd		 cmd = PROTO_CMD_NONE;
+	enum proto_err		 e;
+	char			 detail[256], buf[PROTO_REPLY_MAX];
+	const char		*id;
+	size_t			 n;
+	int			 r;
+
+	e = proto_parse_event(line, len, 0, &ev, &cmd, detail, sizeof detail);
+	if (e != PROTO_OK) {
+		client_error(c, e, detail);
+		return;
+	}
+	if (ev == NULL) {
+		client_control(c, cmd);
+		return;
+	}
+	if (cd->stopping) {
+		json_object_put(ev);
+		client_error(c, PROTO_BUSY, "collectord is shutting down");
+		return;
+	}
+	id = evt_get_str(ev, "event_id");
+	n = proto_reply_ok(buf, sizeof buf, id != NULL ? id : "");
+	r = cd_append_event(cd, ev, c->uid, c->gid, c->pid, "socket");
+	json_object_put(ev);
+	switch (r) {
+	case 0:
+		client_reply(c, buf, n);
+		break;
+	case 1:
+		cd->st.busy_replies++;
+		client_error(c, PROTO_BUSY, "spool full (spool_max_bytes)");
+		break;
+	default:
+		client_error(c, PROTO_TOO_LARGE, "event too large for the spool");
+		break;
+	}
+}
+
+/* Take every complete line out of the reader. */
+static void
+client_drain(struct client *c)
+{
+	char		 detail[96];
+	char		*line;
+	size_t		 len;
+
+	for (;;) {
+		switch (ndjson_next(c->rd, &line, &len)) {
+		case NDJSON_AGAIN:
+			return;
+		case NDJSON_LINE:
+			client_line(c, line, len);
+			break;
+		case NDJSON_TOOLONG:
+			snprintf(detail, sizeof detail,
+			    "line of %zu bytes is over the limit of %lld",
+			    len, c->srv->cd->conf.max_line_bytes);
+			client_error(c, PROTO_TOO_LARGE, detail);
+			break;
+		}
+	}
+}
+
+/* Bytes arrived from a client. */
+static void
+client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct client	*c = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct evbuffer_iovec v[16];
+	int		 n, i;
+	size_t		 total;
+
+	while (evbuffer_get_length(in) > 0) {
+		n = evbuffer_peek(in, -1, NULL, v, 16);
+		if (n > 16)
+			n = 16;
+		total = 0;
+		for (i = 0; i < n; i++) {
+			ndjson_push(c->rd, v[i].iov_base, v[i].iov_len);
+			client_drain(c);
+			total += v[i].iov_len;
+		}
+		evbuffer_drain(in, total);
+	}
+}
+
+/* Close c once its replies are written, or now if there are none. */
+static void
+client_finish(struct client *c)
+{
+	if (c->waiting)
+		return;		/* server_committed comes back to it */
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		client_free(c);
+}
+
+/* Output drained (below the low mark): resume reading or close. */
+static void
+client_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct client	*c = arg;
+	size_t		 out = evbuffer_get_length(bufferevent_get_output(bev));
+
+	if (c->paused && out <= OUT_LOW && !c->eof) {
+		c->paused = 0;
+		bufferevent_enable(bev, EV_READ);
+	}
+	if (c->eof && out == 0 && !c->waiting)
+		client_free(c);
+}
+
+/* EOF or error on a client. */
+static void
+client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct client	*c = arg;
+	char		*line;
+	size_t		 len;
+
+	if (what & BEV_EVENT_ERROR) {
+		client_free(c);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		/* Read what is left, then answer a half-written last line. */
+		client_read_cb(bev, c);
+		switch (ndjson_finish(c->rd, &line, &len)) {
+		case NDJSON_LINE:
+			client_line(c, line, len);
+			break;
+		case NDJSON_TOOLONG:
+			client_error(c, PROTO_TOO_LARGE,
+			    "unterminated line over the limit");
+			break;
+		default:
+			break;
+		}
+		c->eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		client_finish(c);
+	}
+}
+
+/* Free a client and its connection. */
+static void
+client_free(struct client *c)
+{
+	struct server	*srv = c->srv;
+
+	if (c->waiting)
+		TAILQ_REMOVE(&srv->waiting, c, wentry);
+	TAILQ_REMOVE(&srv->clients, c, entry);
+	srv->nclients--;
+	srv->cd->st.clients = srv->nclients;
+	bufferevent_free(c->bev);
+	ndjson_free(c->rd);
+	evbuffer_free(c->held);
+	free(c);
+}
+
+/* Refuse a connection with one reply line and close it. */
+static void
+server_refuse(int fd, enum proto_err e, const char *detail)
+{
+	char	buf[PROTO_REPLY_MAX];
+	size_t	len;
+
+	len = proto_reply_err(buf, sizeof buf, e, detail);
+	if (write(fd, buf, len) == -1) {
+		/* The client went already; nothing to tell it. */
+	}
+	close(fd);
+}
+
+/* Is this peer allowed by allow_uids/allow_gids? */
+static int
+server_allowed(struct server *srv, uid_t uid, gid_t gid)
+{
+	const struct cd_settings	*s = &srv->cd->set;
+	size_t				 i;
+
+	if (s->nuids == 0 && s->ngids == 0)
+		return 1;
+	if (uid == 0 || uid == geteuid())
+		return 1;
+	for (i = 0; i < s->nuids; i++) {
+		if (s->uids[i] == uid)
+			return 1;
+	}
+	for (i = 0; i < s->ngids; i++) {
+		if (s->gids[i] == gid)
+			return 1;
+	}
+	return 0;
+}
+
+/* A new connection. */
+static void
+server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct server		*srv = arg;
+	struct collectord	*cd = srv->cd;
+	struct client		*c;
+	struct ucred		 uc;
+	socklen_t		 len = sizeof uc;
+	char			 detail[64];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1) {
+		log_warn("SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	if (!server_allowed(srv, uc.uid, uc.gid)) {
+		log_warnx("refused connection from uid %u gid %u pid %d "
+		    "(allow_uids, allow_gids)", (unsigned)uc.uid,
+		    (unsigned)uc.gid, (int)uc.pid);
+		snprintf(detail, sizeof detail, "uid %u is not allowed",
+		    (unsigned)uc.uid);
+		server_refuse(fd, PROTO_INTERNAL, detail);
+		return;
+	}
+	if (srv->nclients >= (size_t)cd->conf.max_clients) {
+		cd->st.busy_replies++;
+		server_refuse(fd, PROTO_BUSY, "too many clients (max_clients)");
+		return;
+	}
+
+	c = xcalloc(1, sizeof *c);
+	c->srv = srv;
+	c->uid = uc.uid;
+	c->gid = uc.gid;
+	c->pid = uc.pid;
+	c->bev = bufferevent_socket_new(cd->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		log_warnx("bufferevent_socket_new failed");
+		close(fd);
+		free(c);
+		return;
+	}
+	c->rd = ndjson_new(cd->conf.max_line_bytes);
+	if ((c->held = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
+	    client_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW, 0);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&srv->clients, c, entry);
+	srv->nclients++;
+	cd->st.clients = srv->nclients;
+	cd->st.connections++;
+}
+
+/* Turn accepting on again after running out of descriptors. */
+static void
+server_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server	*srv = arg;
+
+	if (srv->lev != NULL)
+		evconnlistener_enable(srv->lev);
+}
+
+/* accept() failed: out of descriptors most likely; back off 100 ms. */
+static void
+server_accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct server	*srv = arg;
+	struct timeval	 tv = { 0, 100 * 1000 };
+
+	log_warn("accept");
+	evconnlistener_disable(lev);
+	evtimer_add(srv->ev_resume, &tv);
+}
+
+/* The end of a turn of the loop: commit, then release the replies. */
+static void
+server_commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server	*srv = arg;
+
+	cd_commit(srv->cd);
+}
+
+/* After a spool commit: release (ok) or drop (!ok) the held replies. */
+void
+server_committed(struct server *srv, int ok)
+{
+	struct client	*c;
+	struct evbuffer	*out;
+
+	while ((c = TAILQ_FIRST(&srv->waiting)) != NULL) {
+		TAILQ_REMOVE(&srv->waiting, c, wentry);
+		c->waiting = 0;
+		if (!ok) {
+			/* No ack may go out: the client must try again. */
+			client_free(c);
+			continue;
+		}
+		out = bufferevent_get_output(c->bev);
+		evbuffer_add_buffer(out, c->held);
+		if (!c->paused && !c->eof &&
+		    evbuffer_get_length(out) > OUT_HIGH) {
+			c->paused = 1;
+			bufferevent_disable(c->bev, EV_READ);
+		}
+		if (c->eof)
+			client_finish(c);
+	}
+}
+
+/* Set up the socket and start accepting. */
+struct server *
+server_new(struct collectord *cd, char **cause)
+{
+	struct server	*srv;
+	int		 fd;
+
+	fd = server_listen(cd->conf.socket, cd->set.socket_mode,
+	    cd->set.socket_gid, cause);
+	if (fd == -1)
+		return NULL;
+	srv = xcalloc(1, sizeof *srv);
+	srv->cd = cd;
+	srv->path = xstrdup(cd->conf.socket);
+	TAILQ_INIT(&srv->clients);
+	TAILQ_INIT(&srv->waiting);
+	srv->ev_commit = event_new(cd->base, -1, 0, server_commit_cb, srv);
+	srv->ev_resume = evtimer_new(cd->base, server_resume_cb, srv);
+	srv->lev = evconnlistener_new(cd->base, server_accept_cb, srv,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (srv->ev_commit == NULL || srv->ev_resume == NULL ||
+	    srv->lev == NULL) {
+		*cause = xstrdup("cannot set up the listener events");
+		if (srv->lev == NULL)
+			close(fd);
+		server_free(srv);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(srv->lev, server_accept_error_cb);
+	return srv;
+}
+
+/* Stop accepting; answer what was read, then close the clients. */
+void
+server_stop_accepting(struct server *srv)
+{
+	struct client	*c, *next;
+
+	if (srv->lev != NULL) {
+		evconnlistener_free(srv->lev);
+		srv->lev = NULL;
+		unlink(srv->path);
+	}
+	for (c = TAILQ_FIRST(&srv->clients); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		c->eof = 1;
+		bufferevent_disable(c->bev, EV_READ);
+		client_finish(c);
+	}
+}
+
+/* Close every client and the listener, unlink the socket, free. */
+void
+server_free(struct server *srv)
+{
+	struct client	*c;
+
+	if (srv == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&srv->clients)) != NULL)
+		client_free(c);
+	if (srv->lev != NULL) {
+		evconnlistener_free(srv->lev);
+		unlink(srv->path);
+	}
+	if (srv->ev_commit != NULL)
+		event_free(srv->ev_commit);
+	if (srv->ev_resume != NULL)
+		event_free(srv->ev_resume);
+	free(srv->path);
+	free(srv);
+}
