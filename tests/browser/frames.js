@@ -6,8 +6,27 @@
  */
 'use strict';
 
+const METRICS = ['TaskDuration', 'ScriptDuration', 'LayoutDuration',
+	'RecalcStyleDuration'];
+
+/* Chromium's main-thread time counters (seconds), through CDP. */
+async function metrics(page) {
+	if (!page.__cdp) {
+		page.__cdp = await page.context().newCDPSession(page);
+		await page.__cdp.send('Performance.enable');
+	}
+	const r = await page.__cdp.send('Performance.getMetrics');
+	const out = {};
+	for (const m of r.metrics)
+		if (METRICS.includes(m.name))
+			out[m.name] = m.value;
+	out.at = Date.now();
+	return out;
+}
+
 /* Start recording in the page. */
 async function start(page) {
+	page.__m0 = await metrics(page).catch(() => null);
 	await page.evaluate(() => {
 		const rec = { deltas: [], long: [], last: 0, on: true };
 		window.__frames = rec;
@@ -41,6 +60,16 @@ async function stop(page) {
 			rec.obs.disconnect();
 		return { deltas: rec.deltas, long: rec.long };
 	});
+	const m1 = await metrics(page).catch(() => null);
+	const m0 = page.__m0;
+	/* Share of wall time the renderer's main thread spent, per kind. */
+	const busy = {};
+	if (m0 && m1) {
+		const wall = (m1.at - m0.at) / 1000;
+		for (const k of METRICS)
+			busy[k.replace('Duration', '').toLowerCase()] =
+			    (m1[k] - m0[k]) / wall;
+	}
 	const d = r.deltas.slice().sort((a, b) => a - b);
 	const q = (p) => d.length ? d[Math.min(d.length - 1, Math.floor(p * d.length))] : NaN;
 	const long = r.long || [];
@@ -53,17 +82,22 @@ async function stop(page) {
 		longTasks: r.long ? long.length : null,
 		longMax: long.length ? Math.max(...long) : 0,
 		longTotal: long.reduce((a, b) => a + b, 0),
+		busy,
 	};
 }
 
 /* One line of figures. */
 function format(f) {
 	const ms = (x) => x.toFixed(1) + ' ms';
+	const pct = (x) => (100 * x).toFixed(0) + '%';
 	return 'frames ' + f.frames + ', frame time p50 ' + ms(f.p50) +
 	    ', p99 ' + ms(f.p99) + ', max ' + ms(f.max) +
 	    ', frames over 50 ms ' + f.over50 +
 	    ', long tasks ' + (f.longTasks === null ? 'n/a' : f.longTasks +
-	    ' (max ' + ms(f.longMax) + ', total ' + ms(f.longTotal) + ')');
+	    ' (max ' + ms(f.longMax) + ', total ' + ms(f.longTotal) + ')') +
+	    (f.busy.task !== undefined ? ', main thread busy ' +
+	    pct(f.busy.task) + ' (script ' + pct(f.busy.script) + ', layout ' +
+	    pct(f.busy.layout) + ', style ' + pct(f.busy.recalcstyle) + ')' : '');
 }
 
 module.exports = { start, stop, format };
