@@ -31,6 +31,7 @@
 #include "avjson.h"
 #include "gateway.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "timefmt.h"
 #include "uuidstr.h"
 #include "xmalloc.h"
@@ -650,6 +651,21 @@ stream_check(struct gw *gw, struct lws *wsi, struct api_who *who,
 	return 0;
 }
 
+/* Spend one request of the address and the token; 0 or seconds to wait. */
+static int
+stream_rate(struct gw *gw, struct lws *wsi, const struct api_who *who)
+{
+	char	addr[64], key[80];
+	int	wait;
+
+	lws_get_peer_simple(wsi, addr, sizeof addr);
+	snprintf(key, sizeof key, "a:%s", addr);
+	wait = ratelimit_take(gw->rl, key, ts_mono_us());
+	if (wait == 0 && who->ratekey[0] != '\0')
+		wait = ratelimit_take(gw->rl, who->ratekey, ts_mono_us());
+	return wait;
+}
+
 /* A new client: copy what it asked for, greet it, start replay. */
 static int
 stream_established(struct gw *gw, struct gw_conn *c, struct lws *wsi)
@@ -733,7 +749,8 @@ stream_callback(struct lws *wsi, int reason, void *user, void *in,
 	struct gw_conn	*c = user;
 	struct api_who	 who;
 	const char	*msg;
-	int		 status;
+	char		 num[16];
+	int		 status, wait;
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
@@ -745,6 +762,15 @@ stream_callback(struct lws *wsi, int reason, void *user, void *in,
 			if (api_reply_error(wsi, status, msg) != 0)
 				return -1;
 			return 1;	/* answered; lws completes it */
+		}
+		if ((wait = stream_rate(gw, wsi, &who)) != 0) {
+			gw->m.ws_refused++;
+			snprintf(num, sizeof num, "%d", wait);
+			if (api_reply(wsi, 429, "application/json",
+			    "{\"detail\":\"rate limit\"}", 23, "retry-after:",
+			    num) != 0)
+				return -1;
+			return 1;
 		}
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
