@@ -1,0 +1,86 @@
+/*
+ * bench_validate.c: how many typical events per second one core parses
+ * and validates, against parsing alone as the baseline (DESIGN §10:
+ * figures are printed, never asserted). The target is >= 500,000 events/s
+ * for parse + validate of a ~400-byte event.
+ *
+ * usage: bench_validate [seconds-per-run]   (default 1)
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "avjson.h"
+#include "event.h"
+#include "timefmt.h"
+
+/* A typical event as hookcli sends it for a tool call: about 400 bytes. */
+static const char bench_event[] =
+    "{\"event_type\":\"operation_allowed\","
+    "\"timestamp\":\"2026-11-26T16:35:09.123Z\","
+    "\"event_id\":\"3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70\","
+    "\"agent_id\":\"claude-code-7f3a9c\",\"agent_name\":\"coder\","
+    "\"agent_role\":\"worker\",\"operation\":\"write_file\","
+    "\"status\":\"success\",\"metadata\":{"
+    "\"session_id\":\"9c0e7a52-1d3b-4f6e-8a2c-5b7d9e1f3a4c\","
+    "\"project\":\"agentvis\",\"trace_id\":\"trace-0001\","
+    "\"user_id\":\"alice\",\"tool_name\":\"Write\","
+    "\"tool_use_id\":\"toolu_01ABCDEF\","
+    "\"attempt\":1}}";
+
+/* Events per second of parse (and validate, when asked) over secs seconds. */
+static double
+bench_run(int validate, double secs, long *count)
+{
+	struct json_object	*ev;
+	struct evt_error	 errs[4];
+	size_t			 len = sizeof bench_event - 1;
+	int64_t			 start, now;
+	long			 n = 0, i;
+
+	start = ts_mono_us();
+	do {
+		/* Check the clock every 1000 events: it costs as much as a parse. */
+		for (i = 0; i < 1000; i++) {
+			if ((ev = avjson_parse(bench_event, len, NULL)) == NULL) {
+				fprintf(stderr, "bench event does not parse\n");
+				exit(1);
+			}
+			if (validate && evt_validate(ev, 0, errs, 4) != 0) {
+				fprintf(stderr, "bench event invalid: %s: %s\n",
+				    errs[0].field, errs[0].msg);
+				exit(1);
+			}
+			json_object_put(ev);
+		}
+		n += i;
+		now = ts_mono_us();
+	} while (now - start < (int64_t)(secs * 1e6));
+	*count = n;
+	return n / ((now - start) / 1e6);
+}
+
+/* Run parse alone, then parse + validate; print the rates and the ratio. */
+int
+main(int argc, char **argv)
+{
+	double	secs = argc > 1 ? atof(argv[1]) : 1.0, parse, both;
+	long	np, nb;
+
+	if (secs <= 0)
+		secs = 1.0;
+	printf("event: %zu bytes\n", sizeof bench_event - 1);
+	bench_run(1, 0.1, &np);		/* warm up caches and the tokener */
+	parse = bench_run(0, secs, &np);
+	both = bench_run(1, secs, &nb);
+	printf("parse only (baseline): %10.0f events/s (%ld events, %.0f ns/event)\n",
+	    parse, np, 1e9 / parse);
+	printf("parse + validate:      %10.0f events/s (%ld events, %.0f ns/event)\n",
+	    both, nb, 1e9 / both);
+	printf("validate alone costs %.0f ns/event; parse+validate is %.2fx parse; "
+	    "target >= 500000 events/s: %s\n", 1e9 / both - 1e9 / parse,
+	    parse / both, both >= 500000 ? "met" : "NOT met");
+	return 0;
+}
