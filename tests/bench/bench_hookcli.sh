@@ -115,5 +115,22 @@ else
 	fi
 fi
 echo "ratio hookcli / /bin/true: $(echo "$hk_us $true_us" | awk '{ printf "%.2f", $1 / $2 }') (target <= 1.30)"
+
+# Wall time includes waiting for the server to be scheduled; on a loaded
+# machine that wait dominates. CPU time (task-clock) shows hookcli's own cost.
+if command -v perf >/dev/null 2>&1 && perf stat -r 1 /bin/true >/dev/null 2>&1; then
+	echo
+	echo "== perf stat, $RUNS runs each: CPU (task-clock) and wall time"
+	for cmd in /bin/true "$HOOKCLI $ARGS"; do
+		# shellcheck disable=SC2086
+		perf stat -r "$RUNS" $cmd 2>&1 >/dev/null |
+			awk -v c="$(echo "$cmd" | cut -c1-40)" '
+			/task-clock/ { cpu = $1 } /page-faults/ { pf = $1 }
+			/context-switches/ { cs = $1 }
+			/time elapsed/ { wall = $1 * 1000 }
+			END { printf "%-40s cpu %.3f ms  wall %.3f ms  page-faults %s  context-switches %s\n", c, cpu, wall, pf, cs }'
+	done
+fi
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 parked=$(find "$T/fb" -type f | wc -l)
 [ "$parked" -eq 0 ] || echo "WARNING: $parked events were parked, not delivered"
