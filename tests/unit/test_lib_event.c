@@ -580,6 +580,10 @@ START_TEST(test_budget_from_text)
 	m = parse("{\"budget_remaining\":9e1,\"budget_total\":100,\"budget_delta\":-10.25}");
 	json_object_object_add(ev, "metadata", m);
 	ck_assert_int_eq(check(ev, 0), 0);
+	/* Valid JSON, but not a number anyone can store or add up. */
+	m = parse("{\"budget_remaining\":1e400,\"budget_total\":100,\"budget_delta\":0}");
+	json_object_object_add(ev, "metadata", m);
+	one_error(ev, 0, "metadata.budget_remaining", "finite_number");
 	json_object_put(ev);
 }
 END_TEST
