@@ -15,7 +15,7 @@
 # default) and exits 0 when collectord is down (the event is parked in the
 # fallback directory), so it is safe to call from any hook unguarded.
 
-: "${AGENTVIS_AGENT_ID:=$(hostname)-$$}"
+: "${AGENTVIS_AGENT_ID:=${USER:-agent}@$(hostname)}"
 : "${AGENTVIS_AGENT_NAME:=shell}"
 : "${AGENTVIS_AGENT_ROLE:=worker}"
 export AGENTVIS_AGENT_ID AGENTVIS_AGENT_NAME AGENTVIS_AGENT_ROLE

@@ -52,8 +52,11 @@ ARGS="-s $T/s.sock -F $T/fb task-started --agent-id bench --agent-name bench --a
 # The same program with json-c and libuuid linked in statically: the
 # difference to hookcli is what loading those two libraries costs.
 STATIC=
-if [ -f "$B/hookcli/hookcli-main.o" ] || [ -f "$B/hookcli/hookcli_hookcli-main.o" ]; then
-	obj=$(ls "$B"/hookcli/*main.o | head -n 1)
+obj=
+for o in "$B/hookcli/hookcli-main.o" "$B/hookcli/hookcli_hookcli-main.o"; do
+	[ -f "$o" ] && obj=$o
+done
+if [ -n "$obj" ]; then
 	if ${CC:-cc} -o "$T/hookcli-static" "$obj" "$B/hookcli/libhookcli.a" \
 	    "$B/lib/libagentvis.a" -Wl,-Bstatic -ljson-c -luuid -Wl,-Bdynamic \
 	    2>"$T/cc.log"; then
@@ -90,7 +93,7 @@ if command -v hyperfine >/dev/null 2>&1; then
 else
 	# A loop: fork+exec from the shell on both sides, so the ratio is fair.
 	loop() {
-		local n=0 t0 t1
+		n=0
 		t0=$(date +%s%N)
 		while [ $n -lt "$RUNS" ]; do
 			# shellcheck disable=SC2086

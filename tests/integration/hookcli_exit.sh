@@ -20,7 +20,8 @@ for args in "" "bogus-command" "--bogus task-started" "-t 0 task-started" \
 	"task-started --delta --5" "task-started notapair" "task-started =v" \
 	"task-started --allow" "rbac-decision" "rbac-decision --allow --deny" \
 	"emit" "emit not_a_type" "emit k=v" "send --agent-id x" "send a b" \
-	"stats x" "stats --agent-id x" "-q --strict"; do
+	"stats x" "stats --agent-id x" "-q --strict" \
+	"-s $(printf '%0200d' 0) task-started"; do
 	# shellcheck disable=SC2086
 	hk -s "$SOCK" -F "$FB" $args
 	expect_rc "usage: '$args'" 64
@@ -28,6 +29,8 @@ for args in "" "bogus-command" "--bogus task-started" "-t 0 task-started" \
 	hk -s "$SOCK" -F "$FB" -q $args
 	expect_rc "usage -q: '$args'" 64
 done
+hk -s "$SOCK" -F "" task-started $ID
+expect_rc "empty -F" 64
 before=$(rec_count)
 hk -s "$SOCK" -F "$FB" task-started --duration-ms abc $ID
 expect_err "usage message names the option" "--duration-ms: not a number: abc"
