@@ -21,7 +21,11 @@
 #include "avjson.h"
 #include "xmalloc.h"
 
-/* What each hook becomes. */
+/*
+ * What each hook becomes. PreToolUse fires before Claude Code's permission
+ * check, so its operation_allowed records an attempt, not an approval; a
+ * denial follows as PermissionDenied with the same tool_use_id.
+ */
 struct claude_map {
 	const char	*hook;		/* hook_event_name */
 	enum evt_type	 type;
