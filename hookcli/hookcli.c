@@ -734,6 +734,23 @@ hk_cmd_stats(const struct hk_opts *o, struct hk_cmdline *c)
 	return rc;
 }
 
+/*
+ * A hook runner may start us with stdin, stdout or stderr closed. The
+ * socket or a fallback file would then get that descriptor, and a message
+ * meant for stderr would land in collectord's stream or in the spool.
+ */
+static void
+hk_std_fds(void)
+{
+	int	fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) == -1 &&
+		    open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) == -1)
+			_exit(EX_OSERR);
+	}
+}
+
 /* Which command argv names; -1 when none. */
 static int
 hk_find_cmd(const char *name, struct hk_cmdline *c)
@@ -774,6 +791,7 @@ hookcli_main(int argc, char **argv)
 	const char		*s;
 	int			 ch, rc = -1;
 
+	hk_std_fds();
 	/* A collectord that closes on us must give EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	log_init("hookcli", LOG_TO_STDERR, 0);

@@ -59,6 +59,13 @@ expect_quiet "-q"
 check_parked "-q" 1
 rm -f "$PARKED"
 
+note "stdin, stdout and stderr closed: still parked, and only the event in the file"
+rc=0
+"$HOOKCLI" -s "$T/nobody.sock" -F "$FB" task-started $ID <&- >&- 2>&- || rc=$?
+assert_eq "closed fds: exit" 0 "$rc"
+check_parked "closed fds" 1
+rm -f "$PARKED"
+
 note "send: the good lines are parked together, the bad one is not"
 {
 	printf '{"event_type":"task_started","timestamp":"2026-11-26T16:35:09.123Z","event_id":"11111111-1111-4111-8111-111111111111","agent_id":"a","agent_name":"b","agent_role":"w","operation":"op","status":"success","metadata":{}}\n'
