@@ -140,14 +140,16 @@ hk_help(FILE *fp)
 		fprintf(fp, "  %-26s one %s event\n", evt_types[i].command,
 		    evt_types[i].name);
 	fprintf(fp,
-"  rbac-decision --allow|--deny operation_allowed or operation_denied\n"
+"  rbac-decision --allow|--deny\n"
+"                             operation_allowed or operation_denied\n"
 "  emit TYPE                  an event of any TYPE (task_failed or task-failed)\n"
 "  send [FILE|-]              NDJSON of complete events, one per line\n"
 "  claude-code                map a Claude Code hook payload on stdin\n"
 "  stats                      print collectord's statistics as JSON on stdout\n"
 "\n"
 "global options (before or after the command):\n"
-"  -s SOCKET                  collectord socket [AGENTVIS_SOCKET, %s]\n"
+"  -s SOCKET                  collectord socket\n"
+"                             [AGENTVIS_SOCKET, %s]\n"
 "  -t TIMEOUT_MS              bound on the whole run, 1-%d [%d]\n"
 "  -F FALLBACK_DIR            drop dir when collectord is unreachable\n"
 "                             [AGENTVIS_FALLBACK_DIR, %s]\n"

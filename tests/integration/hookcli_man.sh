@@ -33,7 +33,7 @@ grep -o 'AGENTVIS_[A-Z_]*' "$HELP" | sort -u >"$T/help-env"
 diff "$T/man-env" "$T/help-env" >"$T/diff" ||
 	fail "environment differs (< man, > help): $(cat "$T/diff")"
 # Commands: every one in the help has its own entry in the page.
-for cmd in $(sed -n '/^commands:/,/^$/p' "$HELP" | awk 'NR > 1 && NF { print $1 }'); do
+for cmd in $(sed -n '/^commands:/,/^$/p' "$HELP" | awk '/^  [^ ]/ { print $1 }'); do
 	grep -q "^\.It Cm $cmd\b" "$PAGE" || fail "command $cmd not in hookcli.1"
 done
 # Every mapped Claude Code hook is in the page's table.
