@@ -199,6 +199,7 @@ const state = {
 	seenOrder: [],
 	seenHead: 0,
 	lastSeq: 0,
+	cursor: false,		/* lastSeq is a position in the gateway's store */
 	baseSeq: 0,		/* the counters include every seq up to this */
 	counts: Object.fromEntries(TYPES.map((t) => [t, 0])),
 	total: 0,
@@ -272,8 +273,10 @@ function ingest(e, live) {
 		return;
 	}
 	remember(key);
-	if (typeof e.seq === 'number' && e.seq > state.lastSeq)
+	if (typeof e.seq === 'number' && e.seq > state.lastSeq) {
 		state.lastSeq = e.seq;
+		state.cursor = true;
+	}
 
 	/* The counters started from the store's totals at baseSeq. */
 	if (typeof e.seq !== 'number' || e.seq > state.baseSeq) {
@@ -614,6 +617,29 @@ function insertOlder(r) {
 		}
 	}
 	$('feed').insertBefore(rowNode(r), before);
+}
+
+/* Empty the feed (the Clear button). */
+function clearFeed() {
+	closeDetail();
+	for (const r of state.events)
+		r.node = null;
+	state.events = [];
+	state.pending = [];
+	state.selected = null;
+	$('feed').replaceChildren();
+	feedStatus();
+}
+
+/* Forget every event and seq: the gateway's seqs started over. */
+function resetFeed() {
+	clearFeed();
+	state.held = [];
+	state.heldCount = 0;
+	state.seen.clear();
+	state.seenOrder = [];
+	state.seenHead = 0;
+	pauseLabel();
 }
 
 /* Rebuild the feed's DOM from memory (after a filter change). */
@@ -1016,17 +1042,15 @@ async function signIn(ev) {
 	}
 }
 
-/* Forget the token and start over. */
+/* Forget the token and start over: nothing of this user stays shown. */
 function signOut() {
 	try {
 		sessionStorage.removeItem(TOKEN_KEY);
 	} catch (err) {
 		/* nothing stored */
 	}
-	token = '';
-	$('signout').hidden = true;
-	$('who').textContent = '';
-	showSignIn();
+	conn.stop();
+	location.reload();
 }
 
 /* ---------------------------------------------------------------------
@@ -1057,7 +1081,7 @@ const conn = {
 		 * in the query is refused); without, the seed's ?user_id=. */
 		if (!token)
 			q.set('user_id', pageUser);
-		if (state.lastSeq > 0)
+		if (state.cursor)
 			q.set('since', String(state.lastSeq));
 		if (token)
 			q.set('token', token);
@@ -1142,8 +1166,10 @@ const conn = {
 			/* We fell behind the server's queue: come back with since.
 			 * Our last seen seq is where to resume; the server's hint
 			 * helps only if we never saw an event. */
-			if (state.lastSeq === 0 && typeof msg.resume_from === 'number')
+			if (!state.cursor && typeof msg.resume_from === 'number') {
 				state.lastSeq = msg.resume_from;
+				state.cursor = true;
+			}
 			this.reopenNow();
 			break;
 		default:
@@ -1153,16 +1179,30 @@ const conn = {
 
 	/* The server greeted us: we are live. */
 	connected(msg) {
-		const first = !this.everConnected && state.lastSeq === 0;
+		if (typeof msg.last_seq === 'number' && msg.last_seq < state.lastSeq) {
+			/* The gateway's store is not the one we followed (a memory
+			 * store restarted, a new database): its seqs start over,
+			 * and ours would hide its events as already seen. */
+			resetFeed();
+			state.lastSeq = msg.last_seq;
+			state.cursor = true;
+			state.baseSeq = 0;
+			toast({ level: 'info', title: 'The gateway\'s event store ' +
+			    'was reset; the feed starts again.' });
+			this.reopenNow();
+			return;
+		}
+		const first = !this.everConnected && !state.cursor;
 		this.everConnected = true;
 		this.attempt = 0;
 		setConn('live', 'live');
 		if (msg.user_id !== undefined)
 			$('who').textContent = 'user ' + str(msg.user_id);
-		if (first && typeof msg.last_seq === 'number' && msg.last_seq > 0) {
+		if (first && typeof msg.last_seq === 'number') {
 			/* Live events follow last_seq; resume from there if we drop
 			 * before the first one, and show a little history. */
 			state.lastSeq = msg.last_seq;
+			state.cursor = true;
 			if (!this.backfilled) {
 				this.backfilled = true;
 				backfill(msg.last_seq);
@@ -1243,6 +1283,8 @@ const conn = {
 
 /* Show recent stored events on first load (they are not live: no rate). */
 async function backfill(lastSeq) {
+	if (lastSeq <= 0)
+		return;
 	const since = Math.max(0, lastSeq - BACKFILL);
 	try {
 		const body = await api('/api/v1/events?since=' + since + '&limit=' + BACKFILL);
@@ -1269,14 +1311,7 @@ async function main() {
 	$('filters').addEventListener('input', applyFilters);
 	$('filters').addEventListener('submit', (ev) => ev.preventDefault());
 	$('pause').addEventListener('click', togglePause);
-	$('clear').addEventListener('click', () => {
-		for (const r of state.events)
-			r.node = null;
-		state.events = [];
-		state.selected = null;
-		$('feed').replaceChildren();
-		feedStatus();
-	});
+	$('clear').addEventListener('click', clearFeed);
 	$('feed').addEventListener('click', (ev) => {
 		const li = ev.target.closest('.row');
 		if (li && li._row)
@@ -1373,8 +1408,9 @@ async function load() {
 		}
 	}
 	if (base && typeof base.last_seq === 'number' && base.by_type &&
-	    state.lastSeq === 0) {
+	    !state.cursor) {
 		state.baseSeq = state.lastSeq = base.last_seq;
+		state.cursor = true;
 		for (const t of TYPES)
 			if (typeof base.by_type[t] === 'number')
 				state.counts[t] = base.by_type[t];
@@ -1384,9 +1420,10 @@ async function load() {
 		conn.backfilled = true;
 		backfill(base.last_seq);
 	} else if (health && typeof health.last_seq === 'number' &&
-	    state.lastSeq === 0) {
+	    !state.cursor) {
 		/* No totals: count from here; history up to last_seq. */
 		state.baseSeq = state.lastSeq = health.last_seq;
+		state.cursor = true;
 		conn.backfilled = true;
 		backfill(health.last_seq);
 	}

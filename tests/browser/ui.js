@@ -178,5 +178,24 @@ h.main('ui', async () => {
 	h.eq('rows in memory', 500, (await a.evaluate(() => window.agentvis.snapshot())).rows);
 
 	await a.screenshot({ path: path.join(h.artifacts(), 'ui.png') });
+
+	/* A gateway whose store starts over (seqs from 1 again): the page
+	 * says so and follows the new seqs instead of taking them as seen. */
 	await h.stop(mock);
+	const mock2 = h.start('mock2', process.execPath, [
+		path.join(h.srcdir, 'tests/browser/mock-gateway.js'),
+		'--www', path.join(h.srcdir, 'gatewayd/www'), '--port', String(port),
+		'--token', ALICE + '=alice', '--token', BOB + '=bob']);
+	await h.waitFor('mock gateway again', async () =>
+	    (await fetch(base + '/api/v1/health')).ok);
+	await a.waitForFunction(() => [...document.querySelectorAll('.toast-title')]
+	    .some((n) => n.textContent.includes('reset')), null, { timeout: 20000 });
+	await post(ev('agent_spawned', 'phoenix'));
+	await a.waitForFunction(() => {
+		const top = document.querySelector('#feed .row .msg');
+		return top && top.textContent === '[agent_spawned] phoenix agent created';
+	}, null, { timeout: 15000 });
+	h.eq('feed after the reset', ['[agent_spawned] phoenix agent created'],
+	    await h.feedTexts(a));
+	await h.stop(mock2);
 });
