@@ -38,15 +38,23 @@
 
 #define STREAM_PATH		"/api/v1/agents/activity/stream"
 #define STREAM_REPLAY_PAGE	256	/* events fetched per replay step */
-#define STREAM_WRITES_PER_CB	32	/* messages per writable callback */
 #define STREAM_QUEUE_MIN	8	/* initial queue slots */
+#define STREAM_HDR_MAX		10	/* longest WebSocket frame header */
+#define STREAM_STAGE		65536	/* bytes of frames per send */
 
-/* A message shared by every queue it sits on. */
+/*
+ * A message shared by every queue it sits on, kept as a complete
+ * WebSocket text frame (server frames are not masked, so the frame is the
+ * same for every client). Writing several queued frames in one send()
+ * is what makes fan-out cheap: the cost is in syscalls, not bytes.
+ */
 struct gw_msg {
 	unsigned	refs;
 	int64_t		seq;		/* event seq, 0 for control messages */
-	size_t		len;
-	unsigned char	buf[];		/* LWS_PRE headroom, then len bytes */
+	size_t		len;		/* payload bytes */
+	size_t		flen;		/* frame bytes (header + payload) */
+	unsigned char	*frame;		/* into buf, after LWS_PRE headroom */
+	unsigned char	buf[];		/* LWS_PRE, header room, payload */
 };
 
 /* One WebSocket client: lws's per-session data of the stream protocol. */
@@ -80,24 +88,57 @@ stream_pss_size(void)
 	return sizeof(struct gw_conn);
 }
 
-/* New message holding len bytes of data, one reference. */
+/* New message with room for len bytes of payload, one reference. */
 static struct gw_msg *
 msg_new(size_t len, int64_t seq)
 {
 	struct gw_msg	*m;
 
-	m = xmalloc(sizeof *m + LWS_PRE + len);
+	m = xmalloc(sizeof *m + LWS_PRE + STREAM_HDR_MAX + len);
 	m->refs = 1;
 	m->seq = seq;
 	m->len = len;
+	m->frame = NULL;
+	m->flen = 0;
 	return m;
 }
 
-/* The data area of m. */
+/* The payload area of m. */
 static char *
 msg_data(struct gw_msg *m)
 {
-	return (char *)m->buf + LWS_PRE;
+	return (char *)m->buf + LWS_PRE + STREAM_HDR_MAX;
+}
+
+/* The payload is in: put the text frame header right before it. */
+static struct gw_msg *
+msg_seal(struct gw_msg *m)
+{
+	unsigned char	*p = (unsigned char *)msg_data(m);
+	size_t		 h, i;
+
+	if (m->len < 126)
+		h = 2;
+	else if (m->len < 65536)
+		h = 4;
+	else
+		h = 10;
+	m->frame = p - h;
+	m->flen = h + m->len;
+	m->frame[0] = 0x81;		/* FIN, text */
+	if (h == 2)
+		m->frame[1] = (unsigned char)m->len;
+	else if (h == 4) {
+		m->frame[1] = 126;
+		m->frame[2] = (unsigned char)(m->len >> 8);
+		m->frame[3] = (unsigned char)m->len;
+	} else {
+		m->frame[1] = 127;
+		for (i = 0; i < 8; i++)
+			m->frame[2 + i] = (unsigned char)
+			    ((uint64_t)m->len >> (56 - 8 * i));
+	}
+	return m;
 }
 
 /* Drop one reference. */
@@ -116,7 +157,7 @@ msg_text(const char *s, size_t len, int64_t seq)
 
 	m = msg_new(len, seq);
 	memcpy(msg_data(m), s, len);
-	return m;
+	return msg_seal(m);
 }
 
 /*
@@ -145,7 +186,7 @@ msg_event(const char *ev, size_t evlen, int64_t seq)
 	memcpy(p, ts, tl);
 	p += tl;
 	memcpy(p, "\"}", 2);
-	return m;
+	return msg_seal(m);
 }
 
 /* A message from a JSON object (control messages, notifications). */
@@ -491,10 +532,13 @@ stream_replay_step(struct gw_conn *c)
 static int
 stream_writable(struct gw_conn *c)
 {
+	static unsigned char	 stream_stage[LWS_PRE + STREAM_STAGE];
 	struct gw		*gw = c->gw;
 	struct gw_msg		*m;
+	unsigned char		*out;
 	char			 buf[LWS_PRE + 64];
-	int			 n, i;
+	size_t			 n;
+	int			 rc, len;
 
 	if (c->closing) {
 		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_GOINGAWAY,
@@ -502,37 +546,55 @@ stream_writable(struct gw_conn *c)
 		return -1;
 	}
 	if (c->lagged) {
-		n = snprintf(buf + LWS_PRE, sizeof buf - LWS_PRE,
+		len = snprintf(buf + LWS_PRE, sizeof buf - LWS_PRE,
 		    "{\"type\":\"lagged\",\"resume_from\":%lld}",
 		    (long long)c->written_seq);
 		if (lws_write(c->wsi, (unsigned char *)buf + LWS_PRE,
-		    (size_t)n, LWS_WRITE_TEXT) < 0)
+		    (size_t)len, LWS_WRITE_TEXT) < 0)
 			return -1;
 		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
 		    (unsigned char *)"lagged", 6);
 		return -1;
 	}
-	for (i = 0; i < STREAM_WRITES_PER_CB && c->qlen > 0; i++) {
+	/*
+	 * Gather queued frames into one send. The frames are complete, so
+	 * they go out raw (LWS_WRITE_HTTP is lws's raw write); lws keeps
+	 * whatever the kernel did not take and sends it before anything
+	 * else, its own pings and close frame included.
+	 */
+	out = NULL;
+	n = 0;
+	while (c->qlen > 0) {
 		m = c->q[c->qhead];
-		/*
-		 * lws writes the frame header into the headroom; the header
-		 * is the same for every connection (server frames are not
-		 * masked), so sharing the buffer is safe, and lws copies
-		 * whatever the kernel did not take.
-		 */
-		if (lws_write(c->wsi, m->buf + LWS_PRE, m->len,
-		    LWS_WRITE_TEXT) < 0)
-			return -1;
+		if (n == 0 && m->flen >= STREAM_STAGE) {
+			/* One big frame: straight from its buffer. */
+			out = m->frame;
+			n = m->flen;
+		} else if (n + m->flen > STREAM_STAGE)
+			break;
+		else {
+			memcpy(stream_stage + LWS_PRE + n, m->frame, m->flen);
+			n += m->flen;
+		}
 		c->qhead = (c->qhead + 1) % c->qcap;
 		c->qlen--;
 		c->sent++;
 		gw->m.ws_messages_sent++;
 		if (m->seq > c->written_seq)
 			c->written_seq = m->seq;
-		msg_unref(m);
-		if (lws_partial_buffered(c->wsi))
+		if (out != NULL) {
+			rc = lws_write(c->wsi, out, n, LWS_WRITE_HTTP);
+			msg_unref(m);
+			if (rc < 0)
+				return -1;
+			n = 0;
 			break;
+		}
+		msg_unref(m);
 	}
+	if (n > 0 && lws_write(c->wsi, stream_stage + LWS_PRE, n,
+	    LWS_WRITE_HTTP) < 0)
+		return -1;
 	if (c->qlen > 0)
 		lws_callback_on_writable(c->wsi);
 	else if (c->replaying)
