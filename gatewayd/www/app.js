@@ -735,6 +735,15 @@ function drawChart() {
 	g.clearRect(0, 0, w, h);
 	const top = 14, bottom = h - 4;
 	const scale = niceMax(peak);
+	g.fillStyle = chartColors.text;
+	g.font = '10px ' + getComputedStyle(document.body).fontFamily;
+	if (peak === 0) {
+		g.textAlign = 'center';
+		g.textBaseline = 'middle';
+		g.fillText('no events in the last minute', w / 2, h / 2);
+		g.textAlign = 'start';
+		return;
+	}
 	g.strokeStyle = chartColors.grid;
 	g.lineWidth = 1;
 	g.beginPath();
@@ -743,8 +752,6 @@ function drawChart() {
 	g.moveTo(0, Math.round((top + bottom) / 2) + 0.5);
 	g.lineTo(w, Math.round((top + bottom) / 2) + 0.5);
 	g.stroke();
-	g.fillStyle = chartColors.text;
-	g.font = '10px ' + getComputedStyle(document.body).fontFamily;
 	g.textBaseline = 'bottom';
 	g.fillText(fmt(scale) + '/s', 4, top - 1);
 	const bw = w / vals.length;
