@@ -184,7 +184,9 @@ size_t api_pss_size(void);
 /* server.c */
 /* Check the configuration (tokens, listen rule) into gw. 0 or -1. */
 int server_prepare(struct gw *gw, char **cause);
-/* Run until SIGTERM/SIGINT. Returns the exit code. */
-int server_run(struct gw *gw);
+/* Open the store and listen. 0 or -1 (logged). */
+int server_start(struct gw *gw);
+/* Serve until SIGTERM/SIGINT, then close everything. The exit code. */
+int server_loop(struct gw *gw);
 
 #endif

@@ -162,6 +162,14 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	if (daemonize && gw.conf.pidfile != NULL && gw.conf.pidfile[0] != '/') {
+		/* The daemon works from /: a relative name would move. */
+		fprintf(stderr, "gatewayd: --pidfile needs an absolute path "
+		    "with --daemonize\n");
+		return EX_USAGE;
+	}
+	if (server_start(&gw) != 0)
+		return 1;
 	if (daemonize) {
 		if (daemon_detach(&cause) != 0)
 			fatalx("%s", cause);
@@ -171,7 +179,7 @@ main(int argc, char **argv)
 	    (pidfd = pidfile_create(gw.conf.pidfile, &cause)) < 0)
 		fatalx("%s", cause);
 
-	rc = server_run(&gw);
+	rc = server_loop(&gw);
 
 	if (pidfd >= 0) {
 		pidfile_remove(gw.conf.pidfile);

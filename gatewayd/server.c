@@ -32,6 +32,10 @@ static volatile sig_atomic_t	 server_sig_hup;
 static struct lws_context	*server_ctx;
 static lws_sorted_usec_list_t	 server_sul_retain;
 static lws_sorted_usec_list_t	 server_sul_stop;
+/* lws keeps pointers to these for the context's life. */
+static struct lws_protocols	 server_protocols[3];
+static struct lws_http_mount	 server_m_www, server_m_api, server_m_metrics;
+static lws_retry_bo_t		 server_retry;
 
 /* MIME types lws does not know by itself. */
 static const struct lws_protocol_vhost_options server_mime[] = {
@@ -225,18 +229,18 @@ server_fd_limit(const struct gw_config *c)
 	return rl.rlim_cur < want ? (unsigned)rl.rlim_cur : (unsigned)want;
 }
 
-/* Run the daemon until SIGTERM/SIGINT. */
+/*
+ * Open the store and listen. Separate from server_loop so that main can
+ * detach only once this worked: an operator starting a daemon sees a busy
+ * port or an unwritable store in the exit status, not in syslog later.
+ */
 int
-server_run(struct gw *gw)
+server_start(struct gw *gw)
 {
 	struct lws_context_creation_info	 info;
-	struct lws_protocols			 protocols[3];
-	struct lws_http_mount			 m_www, m_api, m_metrics;
 	struct store_opts			 so;
-	struct sigaction			 sa;
-	lws_retry_bo_t				 retry;
 	char					 addr[256], *cause = NULL;
-	int					 port, draining = 0;
+	int					 port;
 
 	TAILQ_INIT(&gw->conns);
 	gw->started_ms = ts_now_ms();
@@ -244,55 +248,56 @@ server_run(struct gw *gw)
 	    &cause) != 0) {
 		log_warnx("%s", cause);
 		free(cause);
-		return 1;
+		return -1;
 	}
 	server_store_opts(&gw->conf, &so);
 	gw->store = store_open(gw->conf.store, &so, &cause);
 	if (gw->store == NULL) {
 		log_warnx("store %s: %s", gw->conf.store, cause);
 		free(cause);
-		return 1;
+		return -1;
 	}
 	gw->rl = ratelimit_new((double)gw->conf.rate_limit,
 	    (double)gw->conf.rate_burst, SERVER_RL_KEYS);
 
-	memset(protocols, 0, sizeof protocols);
+	memset(server_protocols, 0, sizeof server_protocols);
 	/* The stream first: browsers send no subprotocol and get [0]. */
-	protocols[0].name = "agentvis-stream";
-	protocols[0].callback = (lws_callback_function *)stream_callback;
-	protocols[0].per_session_data_size = stream_pss_size();
-	protocols[0].rx_buffer_size = 1024;
-	protocols[0].tx_packet_size = 65536;
-	protocols[1].name = "agentvis-api";
-	protocols[1].callback = (lws_callback_function *)api_callback;
-	protocols[1].per_session_data_size = api_pss_size();
-	protocols[1].tx_packet_size = 65536;
+	server_protocols[0].name = "agentvis-stream";
+	server_protocols[0].callback = (lws_callback_function *)stream_callback;
+	server_protocols[0].per_session_data_size = stream_pss_size();
+	server_protocols[0].rx_buffer_size = 1024;
+	server_protocols[0].tx_packet_size = 65536;
+	server_protocols[1].name = "agentvis-api";
+	server_protocols[1].callback = (lws_callback_function *)api_callback;
+	server_protocols[1].per_session_data_size = api_pss_size();
+	server_protocols[1].tx_packet_size = 65536;
 
-	memset(&m_metrics, 0, sizeof m_metrics);
-	m_metrics.mountpoint = "/metrics";
-	m_metrics.mountpoint_len = 8;
-	m_metrics.origin_protocol = LWSMPRO_CALLBACK;
-	m_metrics.protocol = "agentvis-api";
-	m_metrics.origin = "agentvis-api";
-	memset(&m_api, 0, sizeof m_api);
-	m_api.mount_next = &m_metrics;
-	m_api.mountpoint = "/api/v1";
-	m_api.mountpoint_len = 7;
-	m_api.origin_protocol = LWSMPRO_CALLBACK;
-	m_api.protocol = "agentvis-api";
-	m_api.origin = "agentvis-api";
-	memset(&m_www, 0, sizeof m_www);
-	m_www.mount_next = &m_api;
-	m_www.mountpoint = "/";
-	m_www.mountpoint_len = 1;
-	m_www.origin = gw->conf.www;
-	m_www.def = "index.html";
-	m_www.origin_protocol = LWSMPRO_FILE;
-	m_www.extra_mimetypes = server_mime;
+	memset(&server_m_metrics, 0, sizeof server_m_metrics);
+	server_m_metrics.mountpoint = "/metrics";
+	server_m_metrics.mountpoint_len = 8;
+	server_m_metrics.origin_protocol = LWSMPRO_CALLBACK;
+	server_m_metrics.protocol = "agentvis-api";
+	server_m_metrics.origin = "agentvis-api";
+	memset(&server_m_api, 0, sizeof server_m_api);
+	server_m_api.mount_next = &server_m_metrics;
+	server_m_api.mountpoint = "/api/v1";
+	server_m_api.mountpoint_len = 7;
+	server_m_api.origin_protocol = LWSMPRO_CALLBACK;
+	server_m_api.protocol = "agentvis-api";
+	server_m_api.origin = "agentvis-api";
+	memset(&server_m_www, 0, sizeof server_m_www);
+	server_m_www.mount_next = &server_m_api;
+	server_m_www.mountpoint = "/";
+	server_m_www.mountpoint_len = 1;
+	server_m_www.origin = gw->conf.www;
+	server_m_www.def = "index.html";
+	server_m_www.origin_protocol = LWSMPRO_FILE;
+	server_m_www.extra_mimetypes = server_mime;
 
-	memset(&retry, 0, sizeof retry);
-	retry.secs_since_valid_ping = (uint16_t)(gw->conf.ping_interval / 1000);
-	retry.secs_since_valid_hangup =
+	memset(&server_retry, 0, sizeof server_retry);
+	server_retry.secs_since_valid_ping =
+	    (uint16_t)(gw->conf.ping_interval / 1000);
+	server_retry.secs_since_valid_hangup =
 	    (uint16_t)(gw->conf.hangup_timeout / 1000);
 
 	memset(&info, 0, sizeof info);
@@ -302,9 +307,9 @@ server_run(struct gw *gw)
 	if (strchr(addr, ':') == NULL)
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;
-	info.protocols = protocols;
-	info.mounts = &m_www;
-	info.retry_and_idle_policy = &retry;
+	info.protocols = server_protocols;
+	info.mounts = &server_m_www;
+	info.retry_and_idle_policy = &server_retry;
 	info.fd_limit_per_thread = server_fd_limit(&gw->conf);
 	info.pt_serv_buf_size = 65536;
 	info.user = gw;
@@ -317,10 +322,21 @@ server_run(struct gw *gw)
 	if (gw->ctx == NULL) {
 		log_warnx("cannot listen on %s", gw->conf.listen);
 		ratelimit_free(gw->rl);
+		gw->rl = NULL;
 		store_close(gw->store);
-		return 1;
+		gw->store = NULL;
+		return -1;
 	}
 	server_ctx = gw->ctx;
+	return 0;
+}
+
+/* Serve until SIGTERM/SIGINT; then close everything. Returns the exit code. */
+int
+server_loop(struct gw *gw)
+{
+	struct sigaction	sa;
+	int			draining = 0;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = server_signal;
