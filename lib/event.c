@@ -84,7 +84,7 @@ struct evt_vctx {
 	int			 count;
 };
 
-/* Index of a hookcli subcommand or event type name in evt_types, or -1. */
+/* Index of an event type name in evt_types, or -1. */
 int
 evt_type_lookup(const char *name)
 {
