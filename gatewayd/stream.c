@@ -24,6 +24,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libwebsockets.h>
 
@@ -670,6 +671,32 @@ stream_types(const char *s, unsigned *mask)
 }
 
 /*
+ * Without tokens, a web page from anywhere could open the stream from a
+ * browser on this machine (WebSockets are not bound by the same-origin
+ * policy). A browser always sends Origin: it must then name this host.
+ * Clients that send no Origin (wscat, scripts) are not browsers.
+ */
+static int
+stream_origin_ok(struct lws *wsi)
+{
+	char	 origin[256], host[256];
+	char	*o;
+
+	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+		return 1;
+	if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
+		return 0;
+	o = origin;
+	if (strncasecmp(o, "http://", 7) == 0)
+		o += 7;
+	else if (strncasecmp(o, "https://", 8) == 0)
+		o += 8;
+	else
+		return 0;
+	return strcasecmp(o, host) == 0;
+}
+
+/*
  * Check an upgrade request: path, draining, auth, filters, connection
  * limit. 0 when it may proceed, else the HTTP status with *msg.
  */
@@ -695,6 +722,10 @@ stream_check(struct gw *gw, struct lws *wsi, struct api_who *who,
 	}
 	if ((status = api_who(gw, wsi, GW_TOK_USER, who, msg)) != 0)
 		return status;
+	if (!gw->auth_on && !stream_origin_ok(wsi)) {
+		*msg = "cross-origin WebSocket refused (configure tokens)";
+		return 403;
+	}
 	if (api_arg(wsi, "types=", arg, sizeof arg) == 1 &&
 	    stream_types(arg, &mask) != 0) {
 		*msg = "types: unknown event type";
@@ -817,8 +848,13 @@ stream_callback(struct lws *wsi, int reason, void *user, void *in,
 	switch (reason) {
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		gw = gw_from_wsi(wsi);
-		if (strcmp(in, "websocket") != 0)
-			break;
+		if (strcasecmp(in, "websocket") != 0) {
+			/* h2c and others: lws 4.1.6's h2 is not for us. */
+			if (api_reply_error(wsi, 400, "only WebSocket "
+			    "upgrades are served") != 0)
+				return -1;
+			return 1;
+		}
 		if ((status = stream_check(gw, wsi, &who, &msg)) != 0) {
 			gw->m.ws_refused++;
 			if (api_reply_error(wsi, status, msg) != 0)

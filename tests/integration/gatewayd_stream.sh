@@ -72,6 +72,12 @@ assert_eq "wrong path refused" 2 $?
 "$WSCLIENT" -t 3000 "$PORT" "$S?types=nope" >/dev/null 2>&1
 assert_eq "bad types refused" 2 $?
 assert_eq "plain GET of the stream" 426 "$(get "$S")"
+# Without tokens a browser page from elsewhere may not open the stream;
+# the dashboard's own origin may.
+"$WSCLIENT" -t 3000 -H 'Origin: http://evil.example' "$PORT" "$S?user_id=1" >/dev/null 2>&1
+assert_eq "cross-origin refused" 2 $?
+"$WSCLIENT" -n 1 -t 3000 -H "Origin: http://127.0.0.1:$PORT" "$PORT" "$S?user_id=1" >"$T/o.out" 2>&1 ||
+    fail "same origin refused"
 
 # SIGTERM: the client is told 1001 and gatewayd exits 0.
 ws_start last -t 10000 "$PORT" "$S?user_id=1"

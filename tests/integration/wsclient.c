@@ -176,6 +176,7 @@ main(int argc, char **argv)
 {
 	struct lws_context_creation_info	info;
 	struct lws_client_connect_info		ci;
+	char					host[64];
 	int					ch;
 
 	while ((ch = getopt(argc, argv, "H:n:qs:t:w:")) != -1) {
@@ -219,8 +220,9 @@ main(int argc, char **argv)
 	ci.address = "127.0.0.1";
 	ci.port = atoi(argv[optind]);
 	ci.path = argv[optind + 1];
-	ci.host = "127.0.0.1";
-	ci.origin = "127.0.0.1";
+	snprintf(host, sizeof host, "127.0.0.1:%d", ci.port);
+	ci.host = host;		/* as a browser sends it */
+	ci.origin = NULL;	/* not a browser: no Origin unless -H */
 	ci.protocol = NULL;	/* like a browser's new WebSocket(url) */
 	ci.local_protocol_name = "wsclient";
 	ci.pwsi = &client;
