@@ -65,8 +65,9 @@ void store_set_opts(struct store *st, const struct store_opts *opts);
 
 /*
  * Store a validated batch in one transaction. Events whose event_id is
- * already stored (or repeated within the batch) are duplicates: not
- * stored, seqs[i] = 0. Every stored event object gets "seq" and
+ * already stored (or repeated within the batch) with the same timestamp
+ * are duplicates (a redelivery carries both unchanged): not stored,
+ * seqs[i] = 0. Every stored event object gets "seq" and
  * "received_at" added in place (so the caller broadcasts exactly what was
  * stored). Returns the number stored, or -1 with *cause when the store is
  * unavailable (nothing of the batch stored: gatewayd answers 503).

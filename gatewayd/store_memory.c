@@ -5,8 +5,9 @@
  * start, which is the best a store without a disk can do: a client that
  * resumes with a seq above last_seq gets only live events.
  *
- * Duplicates are recognised by event_id among the events still held; an
- * evicted event's id may be stored again.
+ * Duplicates are recognised as in the SQLite store, by timestamp and
+ * event_id, among the events still held; an evicted event may be stored
+ * again.
  *
  * Events are kept as their serialised output form, so a query only
  * copies bytes out.
@@ -33,6 +34,7 @@ struct mem_ev {
 	int64_t		 received_ms;
 	int		 type;
 	char		*event_id;
+	char		*ts;		/* part of the duplicate key */
 	char		*agent_id;
 	char		*session_id;
 	char		*user_id;
@@ -66,7 +68,7 @@ struct mem_store {
 	struct store_opts opts;
 	size_t		 per_type;
 	struct mem_ring	 rings[EVT__COUNT];
-	struct mem_set	 ids;		/* struct mem_ev by event_id */
+	struct mem_set	 ids;		/* struct mem_ev by event_id, ts */
 	struct mem_set	 agents;	/* struct store_agent by agent, project */
 	int64_t		 last_seq;
 	int64_t		 total;
@@ -90,12 +92,13 @@ mem_ev_hash(const void *p)
 	return mem_fnv(0xcbf29ce484222325ULL, ((const struct mem_ev *)p)->event_id);
 }
 
-/* Same event_id? */
+/* Same event_id and timestamp? */
 static int
-mem_ev_eq(const void *a, const void *b)
+mem_ev_eq(const void *a1, const void *a2)
 {
-	return strcmp(((const struct mem_ev *)a)->event_id,
-	    ((const struct mem_ev *)b)->event_id) == 0;
+	const struct mem_ev	*a = a1, *b = a2;
+
+	return strcmp(a->event_id, b->event_id) == 0 && strcmp(a->ts, b->ts) == 0;
 }
 
 /* Hash of an agent row's key. */
@@ -201,6 +204,7 @@ static void
 mem_ev_free(struct mem_ev *e)
 {
 	free(e->event_id);
+	free(e->ts);
 	free(e->agent_id);
 	free(e->session_id);
 	free(e->user_id);
@@ -375,6 +379,7 @@ mem_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
 	ts_format(received_at, now_ms);
 	for (i = 0; i < n; i++) {
 		key.event_id = (char *)ev[i].event_id;
+		key.ts = (char *)ev[i].timestamp;
 		if (mem_set_find(&mem->ids, &key) != NULL)
 			continue;	/* duplicate, also within the batch */
 		r = &mem->rings[ev[i].type];
@@ -386,6 +391,7 @@ mem_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
 		e->received_ms = now_ms;
 		e->type = ev[i].type;
 		e->event_id = xstrdup(ev[i].event_id);
+		e->ts = xstrdup(ev[i].timestamp);
 		e->agent_id = xstrdup(ev[i].agent_id);
 		e->session_id = mem_strdup(ev[i].session_id);
 		e->user_id = mem_strdup(ev[i].user_id);

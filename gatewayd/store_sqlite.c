@@ -3,21 +3,39 @@
  *
  * Durability: the database runs in WAL mode with synchronous=NORMAL. A
  * commit is then durable across a crash or kill -9 of gatewayd (the WAL
- * is written before COMMIT returns), and only a power loss or kernel
- * crash can lose the last transactions, because the WAL is fsynced at
+ * is written before COMMIT returns); only a power loss or kernel crash
+ * can lose the last transactions, because the WAL is fsynced at
  * checkpoints rather than at every commit. gatewayd acknowledges a batch
- * only after its commit, and collectord keeps it spooled until then, so
- * the window is small and one fsync per batch (FULL) would cost most of
- * the ingest rate.
+ * only after its commit and collectord keeps it spooled until then, so
+ * the window is small, while one fsync per batch (FULL) would cost most
+ * of the ingest rate.
+ *
+ * Speed: a commit writes every page it dirtied to the WAL, so the cost of
+ * a batch is the number of distinct B-tree pages it touches, not the
+ * number of rows. The layout keeps that number small:
+ *
+ * - events is keyed by seq (the rowid), so rows are appended.
+ * - Duplicates are found by a unique index on (ts, event_id): a
+ *   redelivered event carries the same timestamp and event_id, and keyed
+ *   by time first the index grows at its end too. On event_id alone
+ *   (random v4 UUIDs) every event would dirty a page of its own.
+ * - The filters of the read API (type, agent, session, user, project) are
+ *   not SQLite indexes, which would dirty the last page of every distinct
+ *   value in every batch. They are postings, (kind, value, seq) rows
+ *   written sorted, in bulk, once SQL_FLUSH_EVENTS events are pending. The
+ *   pending events are kept in memory, and a query reads the postings up
+ *   to the flushed seq and then the pending list. After a crash the
+ *   pending events are read back from the events table at open.
+ * - Agents and counts per type are upserted once per batch and value, not
+ *   once per event.
  *
  * Sequence numbers are assigned here, not by SQLite, because the stored
- * JSON carries its own seq: events.seq is the rowid, and meta.last_seq,
- * updated in every batch's transaction, keeps seq increasing after
- * retention deleted the newest rows' predecessors or all rows.
+ * JSON carries its own seq. meta.last_seq, updated in every batch's
+ * transaction, keeps seq increasing after retention deleted rows, even
+ * all of them.
  *
  * Every statement is prepared once and kept for the life of the store;
- * the queries of the read API are prepared lazily, one per combination of
- * filters, so each gets a plan that uses the right index.
+ * the filtered queries are prepared lazily, one per combination of filters.
  */
 #include "config.h"
 
@@ -43,18 +61,35 @@
  */
 #define SQL_BUSY_MS		500
 
-/* Query filters, one bit each: they index sql->q[]. */
-#define SQL_Q_TYPE	0x01
-#define SQL_Q_AGENT	0x02
-#define SQL_Q_SESSION	0x04
-#define SQL_Q_USER	0x08
-#define SQL_Q_PROJECT	0x10
-#define SQL_Q_COMBOS	0x20
+/*
+ * Events whose postings wait in memory before one sorted bulk write. More
+ * makes ingest cheaper and each flush (and a filtered query's walk of the
+ * pending list) longer.
+ */
+#define SQL_FLUSH_EVENTS	4096
+
+/*
+ * WAL pages before a checkpoint copies them into the database (SQLite's
+ * default is 1000). A bigger WAL copies a page rewritten by many commits
+ * once, not once per 1000 pages; 8000 pages of 4 KiB is 32 MiB of WAL.
+ */
+#define SQL_WAL_PAGES		8000
+
+/* The filters; a query's mask has bit (1 << kind) for each one it uses. */
+enum sql_kind {
+	SQL_K_TYPE,
+	SQL_K_AGENT,
+	SQL_K_SESSION,
+	SQL_K_USER,
+	SQL_K_PROJECT,
+	SQL_K__COUNT
+};
+#define SQL_Q_COMBOS	(1 << SQL_K__COUNT)
 
 static const char sql_schema[] =
 	"CREATE TABLE events ("
 	" seq INTEGER PRIMARY KEY,"	/* assigned by us; rowid */
-	" event_id TEXT NOT NULL UNIQUE,"
+	" event_id TEXT NOT NULL,"
 	" event_type TEXT NOT NULL,"
 	" agent_id TEXT NOT NULL,"
 	" session_id TEXT,"
@@ -64,17 +99,15 @@ static const char sql_schema[] =
 	" received_at TEXT NOT NULL,"
 	" json TEXT NOT NULL"		/* last: retention never reads it */
 	");"
-	/* Each filter of the read API with seq, for "since" range scans. */
-	"CREATE INDEX events_type ON events(event_type, seq);"
-	"CREATE INDEX events_agent ON events(agent_id, seq);"
-	/* Partial: many events have no session, user or project. */
-	"CREATE INDEX events_session ON events(session_id, seq)"
-	" WHERE session_id IS NOT NULL;"
-	"CREATE INDEX events_user ON events(user_id, seq)"
-	" WHERE user_id IS NOT NULL;"
-	"CREATE INDEX events_project ON events(project, seq)"
-	" WHERE project IS NOT NULL;"
-	/* Latest state per agent and project ('' = none), kept on insert. */
+	"CREATE UNIQUE INDEX events_dedup ON events (ts, event_id);"
+	/* kind: enum sql_kind; value: the type name, agent_id, … */
+	"CREATE TABLE postings ("
+	" kind INTEGER NOT NULL,"
+	" value TEXT NOT NULL,"
+	" seq INTEGER NOT NULL,"
+	" PRIMARY KEY (kind, value, seq)"
+	") WITHOUT ROWID;"
+	/* Latest state per agent and project ('' = none). */
 	"CREATE TABLE agents ("
 	" agent_id TEXT NOT NULL,"
 	" project TEXT NOT NULL,"
@@ -86,28 +119,32 @@ static const char sql_schema[] =
 	" budget_seq INTEGER,"
 	" PRIMARY KEY (agent_id, project)"
 	") WITHOUT ROWID;"
+	/* Stored events per type: count(*) would read the whole table. */
+	"CREATE TABLE counts ("
+	" event_type TEXT PRIMARY KEY,"
+	" n INTEGER NOT NULL"
+	") WITHOUT ROWID;"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
-	"INSERT INTO meta VALUES ('last_seq', 0);";
+	"INSERT INTO meta VALUES ('last_seq', 0), ('indexed_seq', 0);";
 
 static const char sql_insert_text[] =
 	"INSERT INTO events (seq, event_id, event_type, agent_id, session_id,"
 	" user_id, project, ts, received_at, json)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-	/* Only a duplicate event_id is skipped; anything else is an error. */
-	" ON CONFLICT (event_id) DO NOTHING";
+	/* Only a duplicate is skipped; anything else is an error. */
+	" ON CONFLICT (ts, event_id) DO NOTHING";
 
-static const char sql_agent[] =
+static const char sql_agent_text[] =
 	"INSERT INTO agents (agent_id, project, agent_name, agent_role,"
 	" last_event_type, last_operation, last_status, last_seen, last_seq,"
 	" events, budget_remaining, budget_total, budget_seq)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11,"
-	" CASE WHEN ?10 IS NULL THEN NULL ELSE ?9 END)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
 	" ON CONFLICT (agent_id, project) DO UPDATE SET"
 	" agent_name = excluded.agent_name, agent_role = excluded.agent_role,"
 	" last_event_type = excluded.last_event_type,"
 	" last_operation = excluded.last_operation,"
 	" last_status = excluded.last_status, last_seen = excluded.last_seen,"
-	" last_seq = excluded.last_seq, events = events + 1,"
+	" last_seq = excluded.last_seq, events = events + excluded.events,"
 	" budget_remaining = CASE WHEN excluded.budget_seq IS NULL"
 	"  THEN budget_remaining ELSE excluded.budget_remaining END,"
 	" budget_total = CASE WHEN excluded.budget_seq IS NULL"
@@ -119,23 +156,51 @@ static const char sql_agents_cols[] =
 	" last_operation, last_status, last_seen, last_seq, events,"
 	" budget_remaining, budget_total, budget_seq FROM agents";
 
+/* The columns of the filters, in enum sql_kind order. */
+static const char *const sql_kind_col[SQL_K__COUNT] = {
+	"event_type", "agent_id", "session_id", "user_id", "project"
+};
+
+/* A stored event whose postings are not written yet. */
+struct sql_pend {
+	int64_t		 seq;
+	const char	*v[SQL_K__COUNT];	/* values; NULL = none */
+	char		*buf;			/* holds v[1..] */
+};
+
+/* One posting, for sorting before a bulk write or delete. */
+struct sql_posting {
+	int		 kind;
+	const char	*value;
+	int64_t		 seq;
+};
+
 struct sql_store {
 	sqlite3		*db;
 	char		*path;
 	struct store_opts opts;
 	int64_t		 last_seq;
-	/* Kept in memory: count(*) would scan the table on every /stats. */
 	int64_t		 counts[EVT__COUNT];
 	int64_t		 total;
+
+	/* Postings exist for seq <= indexed_seq; pend holds the rest. */
+	int64_t		 indexed_seq;
+	struct sql_pend	*pend;
+	size_t		 npend;
+	size_t		 cappend;
 
 	sqlite3_stmt	*begin;
 	sqlite3_stmt	*commit;
 	sqlite3_stmt	*rollback;
 	sqlite3_stmt	*insert;
 	sqlite3_stmt	*agent;
-	sqlite3_stmt	*setseq;
+	sqlite3_stmt	*count;
+	sqlite3_stmt	*setmeta;
+	sqlite3_stmt	*posting;
+	sqlite3_stmt	*unpost;
 	sqlite3_stmt	*oldest;
 	sqlite3_stmt	*delete;
+	sqlite3_stmt	*byseq;
 	sqlite3_stmt	*agents_all;
 	sqlite3_stmt	*agents_project;
 	sqlite3_stmt	*q[SQL_Q_COMBOS];	/* prepared on first use */
@@ -211,6 +276,35 @@ sql_int(struct sql_store *sql, const char *text, int64_t *v, char **cause)
 	return 0;
 }
 
+/* Bind a C string or NULL. */
+static int
+sql_bind_str(sqlite3_stmt *stmt, int i, const char *s)
+{
+	if (s == NULL)
+		return sqlite3_bind_null(stmt, i);
+	return sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
+}
+
+/* Bind a JSON number (int stays int) or NULL. */
+static int
+sql_bind_num(sqlite3_stmt *stmt, int i, struct json_object *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(stmt, i);
+	if (json_object_is_type(v, json_type_double))
+		return sqlite3_bind_double(stmt, i, json_object_get_double(v));
+	return sqlite3_bind_int64(stmt, i, json_object_get_int64(v));
+}
+
+/* Set meta key to v (inside a transaction). */
+static int
+sql_setmeta(struct sql_store *sql, const char *key, int64_t v)
+{
+	sql_bind_str(sql->setmeta, 1, key);
+	sqlite3_bind_int64(sql->setmeta, 2, v);
+	return sql_step_done(sql->setmeta);
+}
+
 /* Create the schema in a new file, or check an existing one's version. */
 static int
 sql_schema_init(struct sql_store *sql, char **cause)
@@ -243,21 +337,169 @@ sql_schema_init(struct sql_store *sql, char **cause)
 	return 0;
 }
 
-/* Load last_seq and the counts per type. */
+/* Free pending entries [from, npend) and forget them. */
+static void
+sql_pend_truncate(struct sql_store *sql, size_t from)
+{
+	size_t	i;
+
+	for (i = from; i < sql->npend; i++)
+		free(sql->pend[i].buf);
+	sql->npend = from;
+}
+
+/* Forget the first n pending entries (their postings are written). */
+static void
+sql_pend_shift(struct sql_store *sql, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(sql->pend[i].buf);
+	memmove(sql->pend, sql->pend + n, (sql->npend - n) * sizeof *sql->pend);
+	sql->npend -= n;
+}
+
+/* Add a pending entry for seq with the filter values v[] (copied). */
+static void
+sql_pend_add(struct sql_store *sql, int64_t seq, int type,
+    const char *const v[SQL_K__COUNT])
+{
+	struct sql_pend	*p;
+	size_t		 len[SQL_K__COUNT], total = 0;
+	char		*at;
+	int		 k;
+
+	if (sql->npend == sql->cappend) {
+		sql->cappend = sql->cappend == 0 ? 256 : sql->cappend * 2;
+		sql->pend = xreallocarray(sql->pend, sql->cappend,
+		    sizeof *sql->pend);
+	}
+	p = &sql->pend[sql->npend++];
+	p->seq = seq;
+	p->v[SQL_K_TYPE] = type >= 0 ? evt_types[type].name : NULL;
+	/* One allocation for the strings: this runs for every event. */
+	for (k = 1; k < SQL_K__COUNT; k++) {
+		len[k] = v[k] != NULL ? strlen(v[k]) + 1 : 0;
+		total += len[k];
+	}
+	p->buf = at = xmalloc(total);
+	for (k = 1; k < SQL_K__COUNT; k++) {
+		if (v[k] == NULL) {
+			p->v[k] = NULL;
+			continue;
+		}
+		memcpy(at, v[k], len[k]);
+		p->v[k] = at;
+		at += len[k];
+	}
+}
+
+/* qsort order of postings: kind, value, seq. */
+static int
+sql_posting_cmp(const void *a1, const void *a2)
+{
+	const struct sql_posting	*a = a1, *b = a2;
+	int				 c;
+
+	if (a->kind != b->kind)
+		return a->kind - b->kind;
+	if ((c = strcmp(a->value, b->value)) != 0)
+		return c;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/*
+ * Write the postings of every pending event, sorted so each B-tree page
+ * is visited once, inside the caller's transaction. The caller drops the
+ * entries (sql_pend_shift) once that transaction committed.
+ */
+static int
+sql_flush(struct sql_store *sql, char **cause)
+{
+	struct sql_posting	*ps;
+	size_t			 i, n = 0;
+	int			 k;
+
+	if (sql->npend == 0)
+		return 0;
+	ps = xreallocarray(NULL, sql->npend, SQL_K__COUNT * sizeof *ps);
+	for (i = 0; i < sql->npend; i++) {
+		for (k = 0; k < SQL_K__COUNT; k++) {
+			if (sql->pend[i].v[k] == NULL)
+				continue;
+			ps[n].kind = k;
+			ps[n].value = sql->pend[i].v[k];
+			ps[n].seq = sql->pend[i].seq;
+			n++;
+		}
+	}
+	qsort(ps, n, sizeof *ps, sql_posting_cmp);
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int(sql->posting, 1, ps[i].kind);
+		sql_bind_str(sql->posting, 2, ps[i].value);
+		sqlite3_bind_int64(sql->posting, 3, ps[i].seq);
+		if (sql_step_done(sql->posting) != 0)
+			break;
+	}
+	free(ps);
+	if (i < n || sql_setmeta(sql, "indexed_seq",
+	    sql->pend[sql->npend - 1].seq) != 0) {
+		sql_error(sql, "postings", cause);
+		return -1;
+	}
+	return 0;
+}
+
+/* Flush in a transaction of its own (at open and close). */
+static int
+sql_flush_now(struct sql_store *sql, char **cause)
+{
+	size_t	n = sql->npend;
+	int64_t	seq;
+
+	if (n == 0)
+		return 0;
+	seq = sql->pend[n - 1].seq;
+	if (sql_step_done(sql->begin) != 0) {
+		sql_error(sql, "begin", cause);
+		return -1;
+	}
+	if (sql_flush(sql, cause) != 0)
+		goto fail;
+	if (sql_step_done(sql->commit) != 0) {
+		sql_error(sql, "commit", cause);
+		goto fail;
+	}
+	sql_pend_shift(sql, n);
+	sql->indexed_seq = seq;
+	return 0;
+
+fail:
+	if (!sqlite3_get_autocommit(sql->db))
+		sql_step_done(sql->rollback);
+	return -1;
+}
+
+/* Load seqs and counts, and read the events without postings back. */
 static int
 sql_load(struct sql_store *sql, char **cause)
 {
 	sqlite3_stmt	*stmt;
-	int		 rc, t;
+	const char	*v[SQL_K__COUNT];
+	int		 rc, t, k;
 	int64_t		 n;
 
 	if (sql_int(sql, "SELECT max((SELECT value FROM meta"
 	    " WHERE key = 'last_seq'), coalesce((SELECT max(seq)"
-	    " FROM events), 0))", &sql->last_seq, cause) != 0)
+	    " FROM events), 0))", &sql->last_seq, cause) != 0 ||
+	    sql_int(sql, "SELECT value FROM meta WHERE key = 'indexed_seq'",
+	    &sql->indexed_seq, cause) != 0)
 		return -1;
-	if (sqlite3_prepare_v2(sql->db, "SELECT event_type, count(*)"
-	    " FROM events GROUP BY event_type", -1, &stmt, NULL) != SQLITE_OK) {
-		sql_error(sql, "count", cause);
+
+	if (sqlite3_prepare_v2(sql->db, "SELECT event_type, n FROM counts",
+	    -1, &stmt, NULL) != SQLITE_OK) {
+		sql_error(sql, "counts", cause);
 		return -1;
 	}
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -269,33 +511,71 @@ sql_load(struct sql_store *sql, char **cause)
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {
-		sql_error(sql, "count", cause);
+		sql_error(sql, "counts", cause);
+		return -1;
+	}
+
+	/* At most SQL_FLUSH_EVENTS rows, more only after a crash mid-flush. */
+	if (sqlite3_prepare_v2(sql->db, "SELECT seq, event_type, agent_id,"
+	    " session_id, user_id, project FROM events WHERE seq > ?1"
+	    " ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK) {
+		sql_error(sql, "pending", cause);
+		return -1;
+	}
+	sqlite3_bind_int64(stmt, 1, sql->indexed_seq);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		for (k = 0; k < SQL_K__COUNT; k++)
+			v[k] = (const char *)sqlite3_column_text(stmt, 1 + k);
+		sql_pend_add(sql, sqlite3_column_int64(stmt, 0),
+		    v[0] != NULL ? evt_type_lookup(v[0]) : -1, v);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		sql_error(sql, "pending", cause);
 		return -1;
 	}
 	return 0;
 }
 
-/* Free everything; safe on a half-opened store. */
+/* Finalize the statements. */
+static void
+sql_finalize_all(struct sql_store *sql)
+{
+	sqlite3_stmt	**all[] = {
+		&sql->begin, &sql->commit, &sql->rollback, &sql->insert,
+		&sql->agent, &sql->count, &sql->setmeta, &sql->posting,
+		&sql->unpost, &sql->oldest, &sql->delete, &sql->byseq,
+		&sql->agents_all, &sql->agents_project
+	};
+	size_t		  i;
+
+	for (i = 0; i < sizeof all / sizeof all[0]; i++) {
+		sqlite3_finalize(*all[i]);
+		*all[i] = NULL;
+	}
+	for (i = 0; i < SQL_Q_COMBOS; i++) {
+		sqlite3_finalize(sql->q[i]);
+		sql->q[i] = NULL;
+	}
+}
+
+/* Write what is pending and free everything; safe on a half-opened store. */
 static void
 sql_close(void *b)
 {
 	struct sql_store	*sql = b;
-	size_t			 i;
+	char			*cause = NULL;
 
 	if (sql == NULL)
 		return;
-	sqlite3_finalize(sql->begin);
-	sqlite3_finalize(sql->commit);
-	sqlite3_finalize(sql->rollback);
-	sqlite3_finalize(sql->insert);
-	sqlite3_finalize(sql->agent);
-	sqlite3_finalize(sql->setseq);
-	sqlite3_finalize(sql->oldest);
-	sqlite3_finalize(sql->delete);
-	sqlite3_finalize(sql->agents_all);
-	sqlite3_finalize(sql->agents_project);
-	for (i = 0; i < SQL_Q_COMBOS; i++)
-		sqlite3_finalize(sql->q[i]);
+	/* Not needed for correctness (open reads them back), only quicker. */
+	if (sql->begin != NULL && sql_flush_now(sql, &cause) != 0) {
+		log_warnx("%s", cause);
+		free(cause);
+	}
+	sql_pend_truncate(sql, 0);
+	free(sql->pend);
+	sql_finalize_all(sql);
 	if (sql->db != NULL) {
 		/* Cheap, and keeps the planner's statistics fresh. */
 		sqlite3_exec(sql->db, "PRAGMA optimize", NULL, NULL, NULL);
@@ -307,19 +587,56 @@ sql_close(void *b)
 	free(sql);
 }
 
+/* Prepare the statements every store needs. */
+static int
+sql_prepare_all(struct sql_store *sql, char **cause)
+{
+	char	*text;
+	int	 rc;
+
+	if (sql_prepare(sql, "BEGIN IMMEDIATE", &sql->begin, cause) != 0 ||
+	    sql_prepare(sql, "COMMIT", &sql->commit, cause) != 0 ||
+	    sql_prepare(sql, "ROLLBACK", &sql->rollback, cause) != 0 ||
+	    sql_prepare(sql, sql_insert_text, &sql->insert, cause) != 0 ||
+	    sql_prepare(sql, sql_agent_text, &sql->agent, cause) != 0 ||
+	    sql_prepare(sql, "INSERT INTO counts VALUES (?1, ?2)"
+	    " ON CONFLICT (event_type) DO UPDATE SET n = n + excluded.n",
+	    &sql->count, cause) != 0 ||
+	    sql_prepare(sql, "UPDATE meta SET value = ?2 WHERE key = ?1",
+	    &sql->setmeta, cause) != 0 ||
+	    sql_prepare(sql, "INSERT INTO postings VALUES (?1, ?2, ?3)",
+	    &sql->posting, cause) != 0 ||
+	    sql_prepare(sql, "DELETE FROM postings"
+	    " WHERE kind = ?1 AND value = ?2 AND seq <= ?3",
+	    &sql->unpost, cause) != 0 ||
+	    sql_prepare(sql, "SELECT seq, received_at, event_type, agent_id,"
+	    " session_id, user_id, project FROM events ORDER BY seq LIMIT ?1",
+	    &sql->oldest, cause) != 0 ||
+	    sql_prepare(sql, "DELETE FROM events WHERE seq <= ?1",
+	    &sql->delete, cause) != 0 ||
+	    sql_prepare(sql, "SELECT json FROM events WHERE seq = ?1",
+	    &sql->byseq, cause) != 0 ||
+	    sql_prepare(sql, sql_agents_cols, &sql->agents_all, cause) != 0)
+		return -1;
+	text = xasprintf("%s WHERE project = ?1", sql_agents_cols);
+	rc = sql_prepare(sql, text, &sql->agents_project, cause);
+	free(text);
+	return rc;
+}
+
 /* Open (creating if needed) the database file at path. */
 static void *
 sql_open(const char *path, const struct store_opts *opts, char **cause)
 {
 	struct sql_store	*sql;
-	char			*msg = NULL;
+	char			*pragma;
 	int			 rc;
 
 	sql = xcalloc(1, sizeof *sql);
 	sql->path = xstrdup(path);
 	sql->opts = *opts;
 
-	/* NOMUTEX: one thread uses the store; SQLite's locks are not needed. */
+	/* NOMUTEX: one thread uses the store; SQLite's mutexes are not needed. */
 	rc = sqlite3_open_v2(path, &sql->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -336,31 +653,17 @@ sql_open(const char *path, const struct store_opts *opts, char **cause)
 		goto fail;
 	}
 	/* See the top of the file for why WAL and NORMAL. */
-	if (sql_exec(sql, "PRAGMA journal_mode = WAL", "journal_mode",
+	pragma = xasprintf("PRAGMA wal_autocheckpoint = %d", SQL_WAL_PAGES);
+	rc = sql_exec(sql, "PRAGMA journal_mode = WAL", "journal_mode",
 	    cause) != 0 ||
 	    sql_exec(sql, "PRAGMA synchronous = NORMAL", "synchronous",
-	    cause) != 0)
-		goto fail;
-	if (sql_schema_init(sql, cause) != 0 || sql_load(sql, cause) != 0)
-		goto fail;
-
-	if (sql_prepare(sql, "BEGIN IMMEDIATE", &sql->begin, cause) != 0 ||
-	    sql_prepare(sql, "COMMIT", &sql->commit, cause) != 0 ||
-	    sql_prepare(sql, "ROLLBACK", &sql->rollback, cause) != 0 ||
-	    sql_prepare(sql, sql_insert_text, &sql->insert, cause) != 0 ||
-	    sql_prepare(sql, sql_agent, &sql->agent, cause) != 0 ||
-	    sql_prepare(sql, "UPDATE meta SET value = ?1"
-	    " WHERE key = 'last_seq'", &sql->setseq, cause) != 0 ||
-	    sql_prepare(sql, "SELECT seq, received_at, event_type FROM events"
-	    " ORDER BY seq LIMIT ?1", &sql->oldest, cause) != 0 ||
-	    sql_prepare(sql, "DELETE FROM events WHERE seq <= ?1",
-	    &sql->delete, cause) != 0 ||
-	    sql_prepare(sql, sql_agents_cols, &sql->agents_all, cause) != 0)
-		goto fail;
-	msg = xasprintf("%s WHERE project = ?1", sql_agents_cols);
-	rc = sql_prepare(sql, msg, &sql->agents_project, cause);
-	free(msg);
+	    cause) != 0 ||
+	    sql_exec(sql, pragma, "wal_autocheckpoint", cause) != 0;
+	free(pragma);
 	if (rc != 0)
+		goto fail;
+	if (sql_schema_init(sql, cause) != 0 || sql_load(sql, cause) != 0 ||
+	    sql_prepare_all(sql, cause) != 0 || sql_flush_now(sql, cause) != 0)
 		goto fail;
 	log_debug("sqlite %s: last seq %lld, %lld events", path,
 	    (long long)sql->last_seq, (long long)sql->total);
@@ -378,52 +681,6 @@ sql_set_opts(void *b, const struct store_opts *opts)
 	struct sql_store	*sql = b;
 
 	sql->opts = *opts;
-}
-
-/* Bind a C string or NULL. */
-static int
-sql_bind_str(sqlite3_stmt *stmt, int i, const char *s)
-{
-	if (s == NULL)
-		return sqlite3_bind_null(stmt, i);
-	return sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
-}
-
-/* Bind a JSON number (int stays int) or NULL. */
-static int
-sql_bind_num(sqlite3_stmt *stmt, int i, struct json_object *v)
-{
-	if (v == NULL)
-		return sqlite3_bind_null(stmt, i);
-	if (json_object_is_type(v, json_type_double))
-		return sqlite3_bind_double(stmt, i, json_object_get_double(v));
-	return sqlite3_bind_int64(stmt, i, json_object_get_int64(v));
-}
-
-/* Upsert the agent row of ev, stored as seq. */
-static int
-sql_agent_upsert(struct sql_store *sql, const struct store_ev *ev,
-    int64_t seq)
-{
-	sqlite3_stmt	*s = sql->agent;
-
-	sql_bind_str(s, 1, ev->agent_id);
-	sql_bind_str(s, 2, ev->project != NULL ? ev->project : "");
-	sql_bind_str(s, 3, ev->agent_name);
-	sql_bind_str(s, 4, ev->agent_role);
-	sql_bind_str(s, 5, evt_types[ev->type].name);
-	sql_bind_str(s, 6, ev->operation);
-	sql_bind_str(s, 7, ev->status);
-	sql_bind_str(s, 8, ev->timestamp);
-	sqlite3_bind_int64(s, 9, seq);
-	if (ev->budget_remaining != NULL && ev->budget_total != NULL) {
-		sql_bind_num(s, 10, ev->budget_remaining);
-		sql_bind_num(s, 11, ev->budget_total);
-	} else {
-		sqlite3_bind_null(s, 10);
-		sqlite3_bind_null(s, 11);
-	}
-	return sql_step_done(s);
 }
 
 /*
@@ -464,22 +721,104 @@ sql_insert_one(struct sql_store *sql, struct json_object *obj,
 	return 1;
 }
 
-/* Undo an open batch: roll back and take the stamps off. */
-static void
-sql_abort(struct sql_store *sql, struct json_object **evs, size_t n,
-    int64_t *seqs)
-{
-	size_t	i;
+/* A stored event of the batch, for the per-batch upserts. */
+struct sql_done {
+	const struct store_ev	*ev;
+	int64_t			 seq;
+};
 
-	/* Some errors (I/O, full disk) already rolled SQLite back. */
-	if (!sqlite3_get_autocommit(sql->db) && sql_step_done(sql->rollback) != 0)
-		log_warnx("sqlite %s: rollback: %s", sql->path,
-		    sqlite3_errmsg(sql->db));
-	for (i = 0; i < n; i++) {
-		if (seqs[i] != 0)
-			store_ev_unstamp(evs[i]);
-		seqs[i] = 0;
+/* qsort order: agent, project, seq. */
+static int
+sql_done_cmp(const void *a1, const void *a2)
+{
+	const struct sql_done	*a = a1, *b = a2;
+	const char		*pa, *pb;
+	int			 c;
+
+	if ((c = strcmp(a->ev->agent_id, b->ev->agent_id)) != 0)
+		return c;
+	pa = a->ev->project != NULL ? a->ev->project : "";
+	pb = b->ev->project != NULL ? b->ev->project : "";
+	if ((c = strcmp(pa, pb)) != 0)
+		return c;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* Same agent row? */
+static int
+sql_done_same(const struct sql_done *a, const struct sql_done *b)
+{
+	const char	*pa, *pb;
+
+	pa = a->ev->project != NULL ? a->ev->project : "";
+	pb = b->ev->project != NULL ? b->ev->project : "";
+	return strcmp(a->ev->agent_id, b->ev->agent_id) == 0 &&
+	    strcmp(pa, pb) == 0;
+}
+
+/* One upsert per agent row touched by the batch (done is sorted). */
+static int
+sql_agents_upsert(struct sql_store *sql, const struct sql_done *done,
+    size_t n)
+{
+	sqlite3_stmt		*s = sql->agent;
+	const struct store_ev	*last, *budget;
+	int64_t			 budget_seq;
+	size_t			 i, j, k;
+
+	for (i = 0; i < n; i = j) {
+		budget = NULL;
+		budget_seq = 0;
+		for (j = i; j < n && sql_done_same(&done[i], &done[j]); j++)
+			;
+		for (k = i; k < j; k++) {
+			if (done[k].ev->budget_remaining != NULL &&
+			    done[k].ev->budget_total != NULL) {
+				budget = done[k].ev;
+				budget_seq = done[k].seq;
+			}
+		}
+		last = done[j - 1].ev;
+		sql_bind_str(s, 1, last->agent_id);
+		sql_bind_str(s, 2, last->project != NULL ? last->project : "");
+		sql_bind_str(s, 3, last->agent_name);
+		sql_bind_str(s, 4, last->agent_role);
+		sql_bind_str(s, 5, evt_types[last->type].name);
+		sql_bind_str(s, 6, last->operation);
+		sql_bind_str(s, 7, last->status);
+		sql_bind_str(s, 8, last->timestamp);
+		sqlite3_bind_int64(s, 9, done[j - 1].seq);
+		sqlite3_bind_int64(s, 10, (int64_t)(j - i));
+		if (budget != NULL) {
+			sql_bind_num(s, 11, budget->budget_remaining);
+			sql_bind_num(s, 12, budget->budget_total);
+			sqlite3_bind_int64(s, 13, budget_seq);
+		} else {
+			sqlite3_bind_null(s, 11);
+			sqlite3_bind_null(s, 12);
+			sqlite3_bind_null(s, 13);
+		}
+		if (sql_step_done(s) != 0)
+			return -1;
 	}
+	return 0;
+}
+
+/* Add delta[t] to the stored count of each type t. */
+static int
+sql_counts_add(struct sql_store *sql, const int64_t delta[EVT__COUNT])
+{
+	int	t;
+
+	for (t = 0; t < EVT__COUNT; t++) {
+		if (delta[t] == 0)
+			continue;
+		sql_bind_str(sql->count, 1, evt_types[t].name);
+		sqlite3_bind_int64(sql->count, 2, delta[t]);
+		if (sql_step_done(sql->count) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Store a batch in one transaction. */
@@ -488,25 +827,36 @@ sql_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
     int64_t now_ms, char **cause)
 {
 	struct sql_store	*sql = b;
-	struct store_ev		 ev;
+	struct store_ev		*ev;
+	struct sql_done		*done;
+	const char		*v[SQL_K__COUNT];
 	char			 received_at[TS_LEN];
 	int64_t			 seq = sql->last_seq, delta[EVT__COUNT];
-	size_t			 i;
-	int			 stored = 0, rc, t;
+	int64_t			 flushed_seq = 0;
+	size_t			 i, ndone = 0, npend0 = sql->npend, nflushed = 0;
+	int			 rc, t;
 
 	memset(delta, 0, sizeof delta);
 	for (i = 0; i < n; i++)
 		seqs[i] = 0;
 	ts_format(received_at, now_ms);
+	ev = xreallocarray(NULL, n, sizeof *ev);
+	done = xreallocarray(NULL, n, sizeof *done);
 
 	if (sql_step_done(sql->begin) != 0) {
 		sql_error(sql, "begin", cause);
-		return -1;
+		goto fail;
+	}
+	if (sql->npend >= SQL_FLUSH_EVENTS) {
+		if (sql_flush(sql, cause) != 0)
+			goto fail;
+		nflushed = sql->npend;
+		flushed_seq = sql->pend[nflushed - 1].seq;
 	}
 	for (i = 0; i < n; i++) {
-		if (store_ev_get(evs[i], i, &ev, cause) != 0)
+		if (store_ev_get(evs[i], i, &ev[i], cause) != 0)
 			goto fail;
-		rc = sql_insert_one(sql, evs[i], &ev, seq + 1, received_at);
+		rc = sql_insert_one(sql, evs[i], &ev[i], seq + 1, received_at);
 		if (rc < 0) {
 			sql_error(sql, "insert", cause);
 			goto fail;
@@ -514,17 +864,26 @@ sql_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
 		if (rc == 0)
 			continue;	/* duplicate */
 		seqs[i] = ++seq;
-		stored++;
-		delta[ev.type]++;
-		if (sql_agent_upsert(sql, &ev, seq) != 0) {
+		delta[ev[i].type]++;
+		done[ndone].ev = &ev[i];
+		done[ndone].seq = seq;
+		ndone++;
+		v[SQL_K_TYPE] = NULL;	/* sql_pend_add takes it from type */
+		v[SQL_K_AGENT] = ev[i].agent_id;
+		v[SQL_K_SESSION] = ev[i].session_id;
+		v[SQL_K_USER] = ev[i].user_id;
+		v[SQL_K_PROJECT] = ev[i].project;
+		sql_pend_add(sql, seq, ev[i].type, v);
+	}
+	if (ndone > 0) {
+		qsort(done, ndone, sizeof *done, sql_done_cmp);
+		if (sql_agents_upsert(sql, done, ndone) != 0) {
 			sql_error(sql, "agents", cause);
 			goto fail;
 		}
-	}
-	if (stored > 0) {
-		sqlite3_bind_int64(sql->setseq, 1, seq);
-		if (sql_step_done(sql->setseq) != 0) {
-			sql_error(sql, "last_seq", cause);
+		if (sql_counts_add(sql, delta) != 0 ||
+		    sql_setmeta(sql, "last_seq", seq) != 0) {
+			sql_error(sql, "counts", cause);
 			goto fail;
 		}
 	}
@@ -532,70 +891,118 @@ sql_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
 		sql_error(sql, "commit", cause);
 		goto fail;
 	}
+	if (nflushed > 0) {
+		sql_pend_shift(sql, nflushed);
+		sql->indexed_seq = flushed_seq;
+	}
 	sql->last_seq = seq;
 	for (t = 0; t < EVT__COUNT; t++)
 		sql->counts[t] += delta[t];
-	sql->total += stored;
-	return stored;
+	sql->total += (int64_t)ndone;
+	free(done);
+	free(ev);
+	return (int)ndone;
 
 fail:
-	sql_abort(sql, evs, n, seqs);
+	/* Some errors (I/O, full disk) already rolled SQLite back. */
+	if (!sqlite3_get_autocommit(sql->db) &&
+	    sql_step_done(sql->rollback) != 0)
+		log_warnx("sqlite %s: rollback: %s", sql->path,
+		    sqlite3_errmsg(sql->db));
+	sql_pend_truncate(sql, npend0);
+	for (i = 0; i < n; i++) {
+		if (seqs[i] != 0)
+			store_ev_unstamp(evs[i]);
+		seqs[i] = 0;
+	}
+	free(done);
+	free(ev);
 	return -1;
 }
 
-/* The statement for a combination of filters, prepared on first use. */
+/* Bind the filter values of q as ?2..?6 (unused numbers may be bound too). */
+static void
+sql_bind_filters(sqlite3_stmt *s, const struct store_query *q)
+{
+	sql_bind_str(s, 2 + SQL_K_TYPE, q->type >= 0 ?
+	    evt_types[q->type].name : NULL);
+	sql_bind_str(s, 2 + SQL_K_AGENT, q->agent_id);
+	sql_bind_str(s, 2 + SQL_K_SESSION, q->session_id);
+	sql_bind_str(s, 2 + SQL_K_USER, q->user_id);
+	sql_bind_str(s, 2 + SQL_K_PROJECT, q->project);
+}
+
+/*
+ * The postings statement for a combination of filters, prepared on first
+ * use: the postings of one filter (the likely most selective) drive, the
+ * others are checked on the event rows.
+ * ?1 since, ?2..?6 the filter values, ?7 limit, ?8 indexed_seq.
+ */
 static sqlite3_stmt *
 sql_query_stmt(struct sql_store *sql, int mask, char **cause)
 {
-	char	text[512];
+	static const int	 order[] = { SQL_K_AGENT, SQL_K_SESSION,
+	    SQL_K_USER, SQL_K_PROJECT, SQL_K_TYPE };
+	char			 text[1024], more[512];
+	size_t			 i;
+	int			 drive = -1, k;
 
 	if (sql->q[mask] != NULL)
 		return sql->q[mask];
-	/* Unused parameter numbers may still be bound: ?7 is the highest. */
-	snprintf(text, sizeof text, "SELECT seq, json FROM events"
-	    " WHERE seq > ?1%s%s%s%s%s ORDER BY seq LIMIT ?7",
-	    (mask & SQL_Q_TYPE) ? " AND event_type = ?2" : "",
-	    (mask & SQL_Q_AGENT) ? " AND agent_id = ?3" : "",
-	    (mask & SQL_Q_SESSION) ? " AND session_id = ?4" : "",
-	    (mask & SQL_Q_USER) ? " AND user_id = ?5" : "",
-	    (mask & SQL_Q_PROJECT) ? " AND project = ?6" : "");
+	for (i = 0; i < sizeof order / sizeof order[0] && drive < 0; i++)
+		if (mask & (1 << order[i]))
+			drive = order[i];
+	more[0] = '\0';
+	for (k = 0; k < SQL_K__COUNT; k++) {
+		if (k == drive || !(mask & (1 << k)))
+			continue;
+		snprintf(more + strlen(more), sizeof more - strlen(more),
+		    " AND e.%s = ?%d", sql_kind_col[k], 2 + k);
+	}
+	/* CROSS JOIN: SQLite keeps postings as the outer loop. */
+	snprintf(text, sizeof text, "SELECT e.seq, e.json FROM postings p"
+	    " CROSS JOIN events e ON e.seq = p.seq"
+	    " WHERE p.kind = %d AND p.value = ?%d AND p.seq > ?1"
+	    " AND p.seq <= ?8%s ORDER BY p.seq LIMIT ?7", drive, 2 + drive,
+	    more);
 	if (sql_prepare(sql, text, &sql->q[mask], cause) != 0)
 		return NULL;
 	return sql->q[mask];
 }
 
-/* Run a query; rows in ascending seq. */
+/* Does pending event p pass the filters of q? */
 static int
-sql_query(void *b, const struct store_query *q, store_row_cb cb, void *arg,
-    char **cause)
+sql_pend_match(const struct sql_pend *p, const struct store_query *q)
 {
-	struct sql_store	*sql = b;
-	sqlite3_stmt		*s;
-	int			 mask = 0, rc;
+	const char	*want[SQL_K__COUNT];
+	int		 k;
 
-	if (q->type >= 0)
-		mask |= SQL_Q_TYPE;
-	if (q->agent_id != NULL)
-		mask |= SQL_Q_AGENT;
-	if (q->session_id != NULL)
-		mask |= SQL_Q_SESSION;
-	if (q->user_id != NULL)
-		mask |= SQL_Q_USER;
-	if (q->project != NULL)
-		mask |= SQL_Q_PROJECT;
-	if ((s = sql_query_stmt(sql, mask, cause)) == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, q->since);
-	sql_bind_str(s, 2, q->type >= 0 ? evt_types[q->type].name : NULL);
-	sql_bind_str(s, 3, q->agent_id);
-	sql_bind_str(s, 4, q->session_id);
-	sql_bind_str(s, 5, q->user_id);
-	sql_bind_str(s, 6, q->project);
-	sqlite3_bind_int(s, 7, q->limit);
+	want[SQL_K_TYPE] = q->type >= 0 ? evt_types[q->type].name : NULL;
+	want[SQL_K_AGENT] = q->agent_id;
+	want[SQL_K_SESSION] = q->session_id;
+	want[SQL_K_USER] = q->user_id;
+	want[SQL_K_PROJECT] = q->project;
+	for (k = 0; k < SQL_K__COUNT; k++) {
+		if (want[k] != NULL && (p->v[k] == NULL ||
+		    strcmp(p->v[k], want[k]) != 0))
+			return 0;
+	}
+	return 1;
+}
+
+/* Step s, passing rows to cb; counts them in *sent. 1 stopped, 0, -1. */
+static int
+sql_rows(struct sql_store *sql, sqlite3_stmt *s, store_row_cb cb, void *arg,
+    int *sent, char **cause)
+{
+	int	rc, stop = 0;
+
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		(*sent)++;
 		if (cb(arg, sqlite3_column_int64(s, 0),
 		    (const char *)sqlite3_column_text(s, 1),
 		    (size_t)sqlite3_column_bytes(s, 1)) != 0) {
+			stop = 1;
 			rc = SQLITE_DONE;
 			break;
 		}
@@ -606,6 +1013,85 @@ sql_query(void *b, const struct store_query *q, store_row_cb cb, void *arg,
 		return -1;
 	}
 	sqlite3_reset(s);
+	return stop;
+}
+
+/* Run a query; rows in ascending seq. */
+static int
+sql_query(void *b, const struct store_query *q, store_row_cb cb, void *arg,
+    char **cause)
+{
+	struct sql_store	*sql = b;
+	struct sql_pend		*p;
+	sqlite3_stmt		*s;
+	size_t			 lo, hi, mid;
+	int			 mask = 0, sent = 0, rc;
+
+	if (q->type >= 0)
+		mask |= 1 << SQL_K_TYPE;
+	if (q->agent_id != NULL)
+		mask |= 1 << SQL_K_AGENT;
+	if (q->session_id != NULL)
+		mask |= 1 << SQL_K_SESSION;
+	if (q->user_id != NULL)
+		mask |= 1 << SQL_K_USER;
+	if (q->project != NULL)
+		mask |= 1 << SQL_K_PROJECT;
+
+	if (mask == 0) {
+		/* Every row is in events: a rowid range. */
+		if ((s = sql->q[0]) == NULL && sql_prepare(sql,
+		    "SELECT seq, json FROM events WHERE seq > ?1"
+		    " ORDER BY seq LIMIT ?7", &sql->q[0], cause) != 0)
+			return -1;
+		s = sql->q[0];
+		sqlite3_bind_int64(s, 1, q->since);
+		sqlite3_bind_int(s, 7, q->limit);
+		return sql_rows(sql, s, cb, arg, &sent, cause) < 0 ? -1 : 0;
+	}
+
+	/* First what the postings cover, then the pending events. */
+	if (q->since < sql->indexed_seq) {
+		if ((s = sql_query_stmt(sql, mask, cause)) == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, q->since);
+		sql_bind_filters(s, q);
+		sqlite3_bind_int(s, 7, q->limit);
+		sqlite3_bind_int64(s, 8, sql->indexed_seq);
+		if ((rc = sql_rows(sql, s, cb, arg, &sent, cause)) != 0)
+			return rc < 0 ? -1 : 0;
+	}
+	lo = 0;
+	hi = sql->npend;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (sql->pend[mid].seq <= q->since)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < sql->npend && sent < q->limit; lo++) {
+		p = &sql->pend[lo];
+		if (!sql_pend_match(p, q))
+			continue;
+		/* A row retention removed meanwhile is simply not found. */
+		sqlite3_bind_int64(sql->byseq, 1, p->seq);
+		if ((rc = sqlite3_step(sql->byseq)) == SQLITE_ROW) {
+			sent++;
+			rc = cb(arg, p->seq,
+			    (const char *)sqlite3_column_text(sql->byseq, 0),
+			    (size_t)sqlite3_column_bytes(sql->byseq, 0));
+			sqlite3_reset(sql->byseq);
+			if (rc != 0)
+				break;
+			continue;
+		}
+		sqlite3_reset(sql->byseq);
+		if (rc != SQLITE_DONE) {
+			sql_error(sql, "query", cause);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -702,6 +1188,41 @@ sql_agents(void *b, const char *project, struct store_agent **rowsp,
 	return 0;
 }
 
+/* Free the values of n postings. */
+static void
+sql_postings_free(struct sql_posting *ps, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free((char *)ps[i].value);
+	free(ps);
+}
+
+/*
+ * Delete the postings of removed rows: one range delete per distinct
+ * (kind, value), so a chunk costs what it touches.
+ */
+static int
+sql_unpost(struct sql_store *sql, struct sql_posting *ps, size_t n,
+    int64_t cut)
+{
+	size_t	i;
+
+	qsort(ps, n, sizeof *ps, sql_posting_cmp);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && ps[i].kind == ps[i - 1].kind &&
+		    strcmp(ps[i].value, ps[i - 1].value) == 0)
+			continue;
+		sqlite3_bind_int(sql->unpost, 1, ps[i].kind);
+		sql_bind_str(sql->unpost, 2, ps[i].value);
+		sqlite3_bind_int64(sql->unpost, 3, cut);
+		if (sql_step_done(sql->unpost) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * One chunk of retention. Walks the oldest rows in seq order: those past
  * retain_events go, and so do leading rows received before the age limit.
@@ -714,11 +1235,13 @@ sql_retain(void *b, int64_t now_ms, char **cause)
 {
 	struct sql_store	*sql = b;
 	sqlite3_stmt		*s = sql->oldest;
+	struct sql_posting	*ps = NULL;
 	char			 cutoff[TS_LEN];
-	const char		*at;
-	int64_t			 excess = 0, cut = 0, ndel = 0, i = 0;
+	const char		*at, *val;
+	int64_t			 excess = 0, cut = 0, ndel = 0, seq;
 	int64_t			 delta[EVT__COUNT];
-	int			 rc, t, aging;
+	size_t			 nps = 0, cap = 0, npend;
+	int			 rc, t, k, aging;
 
 	memset(delta, 0, sizeof delta);
 	if (sql->opts.retain_events > 0 && sql->total > sql->opts.retain_events)
@@ -736,15 +1259,29 @@ sql_retain(void *b, int64_t now_ms, char **cause)
 	sqlite3_bind_int64(s, 1, STORE_RETAIN_CHUNK);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		at = (const char *)sqlite3_column_text(s, 1);
-		if (i >= excess && !(aging && at != NULL &&
+		if (ndel >= excess && !(aging && at != NULL &&
 		    strcmp(at, cutoff) < 0))
 			break;
-		i++;
-		cut = sqlite3_column_int64(s, 0);
+		seq = cut = sqlite3_column_int64(s, 0);
+		ndel++;
 		t = evt_type_lookup((const char *)sqlite3_column_text(s, 2));
 		if (t >= 0)
-			delta[t]++;
-		ndel++;
+			delta[t]--;
+		if (seq > sql->indexed_seq)
+			continue;	/* pending: no postings yet */
+		for (k = 0; k < SQL_K__COUNT; k++) {
+			if ((val = (const char *)sqlite3_column_text(s,
+			    2 + k)) == NULL)
+				continue;
+			if (nps == cap) {
+				cap = cap == 0 ? 1024 : cap * 2;
+				ps = xreallocarray(ps, cap, sizeof *ps);
+			}
+			ps[nps].kind = k;
+			ps[nps].value = xstrdup(val);
+			ps[nps].seq = seq;
+			nps++;
+		}
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -755,8 +1292,12 @@ sql_retain(void *b, int64_t now_ms, char **cause)
 		sql_step_done(sql->rollback);
 		return 0;
 	}
+	if (sql_unpost(sql, ps, nps, cut) != 0) {
+		sql_error(sql, "retain postings", cause);
+		goto fail;
+	}
 	sqlite3_bind_int64(sql->delete, 1, cut);
-	if (sql_step_done(sql->delete) != 0) {
+	if (sql_step_done(sql->delete) != 0 || sql_counts_add(sql, delta) != 0) {
 		sql_error(sql, "retain", cause);
 		goto fail;
 	}
@@ -764,12 +1305,18 @@ sql_retain(void *b, int64_t now_ms, char **cause)
 		sql_error(sql, "commit", cause);
 		goto fail;
 	}
+	sql_postings_free(ps, nps);
+	for (npend = 0; npend < sql->npend && sql->pend[npend].seq <= cut;
+	    npend++)
+		;
+	sql_pend_shift(sql, npend);
 	for (t = 0; t < EVT__COUNT; t++)
-		sql->counts[t] -= delta[t];
+		sql->counts[t] += delta[t];
 	sql->total -= ndel;
 	return ndel;
 
 fail:
+	sql_postings_free(ps, nps);
 	if (!sqlite3_get_autocommit(sql->db))
 		sql_step_done(sql->rollback);
 	return -1;

@@ -9,10 +9,12 @@
 #include "config.h"
 
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <sqlite3.h>
 
@@ -806,6 +808,186 @@ START_TEST(test_hostile_strings)
 }
 END_TEST
 
+START_TEST(test_dedup_key_is_timestamp_and_id)
+{
+	struct store		*st;
+	struct json_object	*evs[2];
+	int64_t			 seqs[2];
+
+	setup_backend(_i);
+	st = open_store(NULL);
+	evs[0] = mkev(EVT_TASK_STARTED, "a", 42);
+	evs[1] = mkev(EVT_TASK_STARTED, "a", 42);
+	/* Not a redelivery: a client reused the id for another event. */
+	json_object_object_add(evs[1], "timestamp",
+	    json_object_new_string("2026-11-26T16:35:10.000Z"));
+	insert_ok(st, evs, 2, 2, seqs);
+	ck_assert_int_eq(seqs[1], 2);
+	store_close(st);
+	teardown_backend();
+}
+END_TEST
+
+/* The attributes of model event i (seq i + 1). */
+#define M_N		6000	/* crosses the SQLite postings flush */
+#define M_TYPE(i)	((int)((i) * 7 % EVT__COUNT))
+#define M_AGENT(i)	((i) % 13)
+#define M_SESSION(i)	((i) % 29)
+#define M_USER(i)	((i) % 5)	/* 0 = none */
+#define M_PROJECT(i)	((i) % 3)	/* 0 = none */
+
+/* Model event i. */
+static struct json_object *
+model_event(int i)
+{
+	struct json_object	*ev;
+	char			 buf[64];
+
+	snprintf(buf, sizeof buf, "agent-%d", M_AGENT(i));
+	ev = mkev(M_TYPE(i), buf, 0);
+	snprintf(buf, sizeof buf, "s%d", M_SESSION(i));
+	setmd(ev, "session_id", buf);
+	if (M_USER(i) != 0) {
+		snprintf(buf, sizeof buf, "u%d", M_USER(i));
+		setmd(ev, "user_id", buf);
+	}
+	if (M_PROJECT(i) != 0) {
+		snprintf(buf, sizeof buf, "p%d", M_PROJECT(i));
+		setmd(ev, "project", buf);
+	}
+	return ev;
+}
+
+/* Does model event i pass q (values as model_event writes them)? */
+static int
+model_match(int i, const struct store_query *q)
+{
+	char	buf[64];
+
+	if (q->type >= 0 && M_TYPE(i) != q->type)
+		return 0;
+	if (q->agent_id != NULL) {
+		snprintf(buf, sizeof buf, "agent-%d", M_AGENT(i));
+		if (strcmp(buf, q->agent_id) != 0)
+			return 0;
+	}
+	if (q->session_id != NULL) {
+		snprintf(buf, sizeof buf, "s%d", M_SESSION(i));
+		if (strcmp(buf, q->session_id) != 0)
+			return 0;
+	}
+	if (q->user_id != NULL) {
+		snprintf(buf, sizeof buf, "u%d", M_USER(i));
+		if (M_USER(i) == 0 || strcmp(buf, q->user_id) != 0)
+			return 0;
+	}
+	if (q->project != NULL) {
+		snprintf(buf, sizeof buf, "p%d", M_PROJECT(i));
+		if (M_PROJECT(i) == 0 || strcmp(buf, q->project) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Run q on st and compare with the model's answer for events [first, n). */
+static void
+model_check(struct store *st, const struct store_query *q, int first, int n)
+{
+	struct rows	*r;
+	int		 i, want = 0;
+
+	r = query(st, q);
+	for (i = first; i < n && want < q->limit; i++) {
+		if (i + 1 <= q->since || !model_match(i, q))
+			continue;
+		ck_assert_msg(want < r->n, "query t=%d a=%s s=%s u=%s p=%s "
+		    "since=%lld: %d rows, model has more", q->type,
+		    q->agent_id, q->session_id, q->user_id, q->project,
+		    (long long)q->since, r->n);
+		ck_assert_int_eq(r->seq[want], i + 1);
+		want++;
+	}
+	ck_assert_int_eq(r->n, want);
+	rows_free(r);
+}
+
+/* A spread of queries over every filter combination and since. */
+static void
+model_queries(struct store *st, int first, int n)
+{
+	static const char *agents[] = { NULL, "agent-3", "agent-12", "none" };
+	static const char *sessions[] = { NULL, "s7" };
+	static const char *users[] = { NULL, "u2" };
+	static const char *projects[] = { NULL, "p1" };
+	static const int types[] = { -1, EVT_TASK_FAILED };
+	static const int64_t sinces[] = { 0, 100, 4095, 4099, 4100, 4101, 5800 };
+	struct store_query	 q;
+	size_t			 a, se, u, p, t, si;
+
+	for (a = 0; a < 4; a++)
+	for (se = 0; se < 2; se++)
+	for (u = 0; u < 2; u++)
+	for (p = 0; p < 2; p++)
+	for (t = 0; t < 2; t++)
+	for (si = 0; si < 7; si++) {
+		q = (struct store_query){ types[t], agents[a], sessions[se],
+		    users[u], projects[p], sinces[si], 1000 };
+		model_check(st, &q, first, n);
+		q.limit = 7;
+		model_check(st, &q, first, n);
+	}
+}
+
+/* Insert model events [0, n) in batches of 100. */
+static void
+model_insert(struct store *st, int n)
+{
+	struct json_object	*evs[100];
+	int			 i, b;
+
+	for (i = 0; i < n; i += b) {
+		for (b = 0; b < 100 && i + b < n; b++)
+			evs[b] = model_event(i + b);
+		insert_ok(st, evs, (size_t)b, b, NULL);
+	}
+}
+
+START_TEST(test_query_model)
+{
+	struct store_opts	 o = { 0, 0, 100000 };
+	struct store		*st;
+
+	setup_backend(_i);
+	st = open_store(&o);
+	model_insert(st, M_N);
+	model_queries(st, 0, M_N);
+	store_close(st);
+	if (_i == 0) {
+		/* The same answers from the postings written at close. */
+		st = open_store(&o);
+		model_queries(st, 0, M_N);
+		store_close(st);
+	}
+	teardown_backend();
+}
+END_TEST
+
+START_TEST(test_query_model_after_retention)
+{
+	struct store_opts	 o = { M_N - 1500, 0, 100000 };
+	struct store		*st;
+	char			*cause = NULL;
+
+	setup_backend(_i);
+	st = open_store(&o);
+	model_insert(st, M_N);
+	ck_assert_int_eq(store_retain(st, &cause), 1500);
+	model_queries(st, 1500, M_N);
+	store_close(st);
+	teardown_backend();
+}
+END_TEST
+
 /* Test cases looping over both back ends. */
 static TCase *
 tcase_both(const char *name)
@@ -994,6 +1176,96 @@ START_TEST(test_sqlite_open_errors)
 }
 END_TEST
 
+/* In a child: open, insert model events [0, n), and die without closing. */
+static void
+crash_after_insert(int n)
+{
+	struct store_opts	 o = { 0, 0, 1000 };
+	struct store		*st;
+	pid_t			 pid;
+	int			 status;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		st = store_open(spec, &o, NULL);
+		if (st == NULL)
+			_exit(2);
+		model_insert(st, n);
+		kill(getpid(), SIGKILL);	/* no close, no flush */
+		_exit(3);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	    "child status %d", status);
+}
+
+START_TEST(test_sqlite_crash_recovers_pending)
+{
+	struct store		*st;
+	sqlite3			*db;
+	sqlite3_stmt		*s;
+
+	/* Crash with postings unwritten and with a flush behind. */
+	setup_backend(0);
+	crash_after_insert(1000);
+	st = open_store(NULL);
+	ck_assert_int_eq(store_last_seq(st), 1000);
+	model_queries(st, 0, 1000);
+	store_close(st);
+	teardown_backend();
+
+	setup_backend(0);
+	crash_after_insert(M_N);
+	st = open_store(NULL);
+	ck_assert_int_eq(store_last_seq(st), M_N);
+	ck_assert_int_eq(total(st), M_N);
+	model_queries(st, 0, M_N);
+	store_close(st);
+	/* Every event has its postings once open caught up. */
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM postings"
+	    " WHERE kind = 1", -1, &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int64(s, 0), M_N);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	teardown_backend();
+}
+END_TEST
+
+START_TEST(test_sqlite_retention_removes_postings)
+{
+	struct store_opts	 o = { 100, 0, 1000 };
+	struct store		*st;
+	sqlite3			*db;
+	sqlite3_stmt		*s;
+	char			*cause = NULL;
+	long long		 n, removed = 0;
+
+	setup_backend(0);
+	st = open_store(&o);
+	model_insert(st, M_N);
+	while ((n = store_retain(st, &cause)) > 0)
+		removed += n;
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(removed, M_N - 100);
+	model_queries(st, M_N - 100, M_N);
+	store_close(st);
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*), min(seq)"
+	    " FROM postings", -1, &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	/* type, agent, session always; user 4 in 5; project 2 in 3. */
+	ck_assert_int_gt(sqlite3_column_int64(s, 0), 300);
+	ck_assert_int_lt(sqlite3_column_int64(s, 0), 500);
+	ck_assert_int_eq(sqlite3_column_int64(s, 1), M_N - 100 + 1);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	teardown_backend();
+}
+END_TEST
+
 /* --- memory only ------------------------------------------------------ */
 
 START_TEST(test_memory_fifo_per_type)
@@ -1110,12 +1382,19 @@ store_suite(void)
 	tcase_add_loop_test(tc, test_retain_chunked, 0, NBACKENDS);
 	tcase_add_loop_test(tc, test_bad_event_stores_nothing, 0, NBACKENDS);
 	tcase_add_loop_test(tc, test_hostile_strings, 0, NBACKENDS);
+	tcase_add_loop_test(tc, test_dedup_key_is_timestamp_and_id, 0,
+	    NBACKENDS);
+	tcase_add_loop_test(tc, test_query_model, 0, NBACKENDS);
+	tcase_add_loop_test(tc, test_query_model_after_retention, 0,
+	    NBACKENDS);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_both("sqlite");
 	tcase_add_test(tc, test_sqlite_reopen_keeps_seq);
 	tcase_add_test(tc, test_sqlite_failure_stores_nothing);
 	tcase_add_test(tc, test_sqlite_open_errors);
+	tcase_add_test(tc, test_sqlite_crash_recovers_pending);
+	tcase_add_test(tc, test_sqlite_retention_removes_postings);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_both("memory");
