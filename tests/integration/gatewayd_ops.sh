@@ -37,6 +37,21 @@ av_wait_for 10 grep -q 'keeping the old configuration' "$T/gatewayd.log" ||
 assert_eq "still serving" 200 "$(get /api/v1/health)"
 gw_stop
 
+# Keepalive: a peer that answers pings stays, a silent one is closed
+# after hangup_timeout (here 2 s instead of 40).
+printf 'ping_interval = 1s\nhangup_timeout = 2s\n' >"$T/ka.conf"
+gw_start -c "$T/ka.conf" --store memory
+ws_start live -t 6000 "$PORT" "$S?user_id=live"
+ws_start mute -w 20000 -t 20000 "$PORT" "$S?user_id=mute"
+ws_wait_conns 2
+av_wait_for 15 sh -c "\"$CURL\" -s \"$URL/api/v1/agents/activity/connections\" | grep -q '\"count\":1,'" ||
+    fail "the silent client was not hung up"
+assert_eq "connections" 200 "$(get /api/v1/agents/activity/connections)"
+assert_contains "the answering client stays" "$(cat "$T/resp")" '"user_id":"live"'
+kill "$WS_mute" 2>/dev/null
+ws_wait live
+gw_stop
+
 # --daemonize --pidfile: the parent returns once listening.
 p=$(av_free_port)
 "$GATEWAYD" --daemonize --pidfile "$T/gw.pid" -l "127.0.0.1:$p" --store memory \
