@@ -789,7 +789,7 @@ hookcli_main(int argc, char **argv)
 {
 	struct hk_opts		 o;
 	struct hk_cmdline	 c;
-	int64_t			 start = ts_mono_us();
+	int64_t			 start = ts_mono_us(), reserve_us;
 	const char		*s;
 	int			 ch, rc = -1;
 
@@ -832,8 +832,16 @@ hookcli_main(int argc, char **argv)
 	if ((rc = hk_parse_cmd(&o, &c, argc - optind, argv + optind)) != -1)
 		return rc;
 
-	/* From here on nothing may take longer than -t since start. */
-	o.deadline_us = start + (int64_t)o.timeout_ms * 1000;
+	/*
+	 * From here on nothing may take longer than -t since start. Waiting
+	 * (stdin, connect, reply) stops a tenth of -t early, at most
+	 * HK_PARK_RESERVE_MS, so that parking the event after a timeout
+	 * (a file write and two fsyncs) still fits in -t.
+	 */
+	reserve_us = (int64_t)o.timeout_ms * 100;
+	if (reserve_us > HK_PARK_RESERVE_MS * 1000)
+		reserve_us = HK_PARK_RESERVE_MS * 1000;
+	o.deadline_us = start + (int64_t)o.timeout_ms * 1000 - reserve_us;
 
 	switch (c.cmd) {
 	case CMD_SEND:

@@ -25,6 +25,7 @@
 
 #define HK_TIMEOUT_DEFAULT	500		/* ms, -t */
 #define HK_TIMEOUT_MAX		600000		/* ms, -t upper bound */
+#define HK_PARK_RESERVE_MS	50		/* of -t, kept for parking */
 #define HK_STDIN_MAX		(1024 * 1024)	/* claude-code payload cap */
 #define HK_SEND_MAX		(16 * 1024 * 1024) /* send input cap */
 #define HK_TOOL_INPUT_MAX	2048		/* bytes of tool_input kept */
@@ -38,7 +39,7 @@ struct hk_opts {
 	int		 timeout_ms;	/* -t */
 	int		 quiet;		/* -q */
 	int		 strict;	/* --strict */
-	int64_t		 deadline_us;	/* start + timeout, monotonic */
+	int64_t		 deadline_us;	/* end of waiting, monotonic */
 };
 
 /* Event fields as text, from the command line or the environment. */
