@@ -13,6 +13,8 @@
  *   collector_client -s SOCK -r
  *       send stdin as it is on one connection, half-close, and print
  *       every reply line to stdout.
+ *   collector_client -g [-n N] [-p PREFIX]
+ *       print N generated events (NDJSON) on stdout, for other clients.
  *
  * Exit 0 when every event was acked (or -r got replies), 1 otherwise,
  * 2 on a usage or connection error.
@@ -180,9 +182,9 @@ main(int argc, char **argv)
 	int64_t		 t0, t1;
 	long		 i, next = 0, active;
 	ssize_t		 n;
-	int		 ch, raw = 0;
+	int		 ch, raw = 0, gen = 0;
 
-	while ((ch = getopt(argc, argv, "s:n:c:w:1R:o:Tp:qr")) != -1) {
+	while ((ch = getopt(argc, argv, "s:n:c:w:1R:o:Tp:qrg")) != -1) {
 		switch (ch) {
 		case 's': sockpath = optarg; break;
 		case 'n': total = atol(optarg); break;
@@ -195,10 +197,22 @@ main(int argc, char **argv)
 		case 'p': prefix = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'r': raw = 1; break;
+		case 'g': gen = 1; break;
 		default:
 			fprintf(stderr, "usage: see collector_client.c\n");
 			return 2;
 		}
+	}
+	if (gen) {
+		struct conn *c = calloc(1, sizeof *c);
+
+		for (i = 0; i < total; i++) {
+			c->outlen = 0;
+			gen_event(c, i);
+			fwrite(c->out, 1, c->outlen, stdout);
+		}
+		free(c);
+		return 0;
 	}
 	if (sockpath == NULL || conns < 1 || window < 1)
 		return 2;
