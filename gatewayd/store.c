@@ -228,10 +228,23 @@ store_ev_stamp(struct json_object *obj, int64_t seq, const char *received_at)
 	    json_object_new_string(received_at));
 }
 
-/* Take the output fields off again. */
+/*
+ * Serialise obj as its stored text from now on. gatewayd sends each event
+ * to its WebSocket clients right after storing it: this makes that cheap
+ * and the bytes sent the bytes stored, by construction.
+ */
+void
+store_ev_freeze(struct json_object *obj, const char *text, size_t len)
+{
+	json_object_set_serializer(obj, json_object_userdata_to_json_string,
+	    xstrndup(text, len), json_object_free_userdata);
+}
+
+/* Take the output fields off again, and the frozen text. */
 void
 store_ev_unstamp(struct json_object *obj)
 {
+	json_object_set_serializer(obj, NULL, NULL, NULL);
 	json_object_object_del(obj, "seq");
 	json_object_object_del(obj, "received_at");
 }

@@ -68,9 +68,11 @@ void store_set_opts(struct store *st, const struct store_opts *opts);
  * already stored (or repeated within the batch) with the same timestamp
  * are duplicates (a redelivery carries both unchanged): not stored,
  * seqs[i] = 0. Every stored event object gets "seq" and
- * "received_at" added in place (so the caller broadcasts exactly what was
- * stored). Returns the number stored, or -1 with *cause when the store is
- * unavailable (nothing of the batch stored: gatewayd answers 503).
+ * "received_at" added in place, and from then on serialises (json-c,
+ * avjson_str, also nested in a larger object) to exactly the stored text
+ * without serialising again: broadcast it, do not modify it. Returns the
+ * number stored, or -1 with *cause when the store is unavailable (nothing
+ * of the batch stored, no object changed: gatewayd answers 503).
  */
 int store_insert(struct store *st, struct json_object **evs, size_t n,
     int64_t *seqs, char **cause);
@@ -173,7 +175,9 @@ int store_ev_get(struct json_object *obj, size_t i, struct store_ev *ev,
     char **cause);
 /* Add "seq" and "received_at" to obj. */
 void store_ev_stamp(struct json_object *obj, int64_t seq, const char *received_at);
-/* Remove what store_ev_stamp added (batch rolled back or duplicate). */
+/* Make obj serialise as text (its stored form) from now on. */
+void store_ev_freeze(struct json_object *obj, const char *text, size_t len);
+/* Remove what store_ev_stamp and store_ev_freeze did (rolled back or duplicate). */
 void store_ev_unstamp(struct json_object *obj);
 /* Update a from event ev stored as seq (the in-memory twin of the SQL upsert). */
 void store_agent_apply(struct store_agent *a, const struct store_ev *ev,

@@ -399,6 +399,7 @@ mem_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
 		store_ev_stamp(evs[i], e->seq, received_at);
 		json = avjson_str(evs[i], &e->len);
 		e->json = xstrndup(json, e->len);
+		store_ev_freeze(evs[i], e->json, e->len);
 
 		r->v[(r->head + r->n) % r->cap] = e;
 		r->n++;

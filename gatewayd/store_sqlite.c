@@ -718,6 +718,7 @@ sql_insert_one(struct sql_store *sql, struct json_object *obj,
 		store_ev_unstamp(obj);
 		return 0;
 	}
+	store_ev_freeze(obj, json, len);
 	return 1;
 }
 

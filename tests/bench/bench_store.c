@@ -93,10 +93,10 @@ bench_cpu_us(void)
  * other people's work, CPU time does not include waiting for the disk).
  */
 static double
-bench_insert(struct store *st, unsigned long n, double *cpu)
+bench_insert(struct store *st, unsigned long n, double *cpu, int64_t *max_us)
 {
 	struct json_object	*evs[BATCH_MAX];
-	int64_t			 seqs[BATCH_MAX], t0, c0, us = 0, cus = 0;
+	int64_t			 seqs[BATCH_MAX], t0, c0, us = 0, cus = 0, d;
 	unsigned long		 i, j;
 	char			*cause = NULL;
 
@@ -109,7 +109,10 @@ bench_insert(struct store *st, unsigned long n, double *cpu)
 			fatalx("store_insert: %s", cause != NULL ? cause :
 			    "duplicates?");
 		cus += bench_cpu_us() - c0;
-		us += ts_mono_us() - t0;
+		d = ts_mono_us() - t0;
+		us += d;
+		if (d > *max_us)
+			*max_us = d;
 		for (j = 0; j < batch; j++)
 			json_object_put(evs[j]);
 	}
@@ -229,14 +232,16 @@ bench_store(const char *spec, unsigned long n, int queries)
 	struct store		*st;
 	char			*cause = NULL;
 	double			 s, cpu, rate;
+	int64_t			 max_us = 0;
 
 	if ((st = store_open(spec, &opts, &cause)) == NULL)
 		fatalx("%s", cause);
-	s = bench_insert(st, n, &cpu);
+	s = bench_insert(st, n, &cpu, &max_us);
 	rate = (double)n / s;
 	printf("store %-7s insert %lu events, batches of %d: %.3f s, "
-	    "%.0f events/s (%.3f s CPU, %.0f events/CPU-s)\n", store_kind(st),
-	    n, (int)batch, s, rate, cpu, (double)n / cpu);
+	    "%.0f events/s (%.0f events/CPU-s), slowest batch %.1f ms\n",
+	    store_kind(st), n, (int)batch, s, rate, (double)n / cpu,
+	    (double)max_us / 1000);
 	if (queries)
 		bench_queries(st);
 	store_close(st);

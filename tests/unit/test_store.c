@@ -257,10 +257,12 @@ member(struct json_object *o, const char *key)
 START_TEST(test_insert_stamps_and_stores_broadcast_form)
 {
 	struct store		*st;
-	struct json_object	*evs[3];
+	struct json_object	*evs[3], *msg;
 	struct rows		*r;
 	int64_t			 seqs[3];
 	char			*cause = NULL, *want[3];
+	const char		*text;
+	size_t			 len;
 	int			 i;
 
 	setup_backend(_i);
@@ -270,6 +272,12 @@ START_TEST(test_insert_stamps_and_stores_broadcast_form)
 	evs[0] = mkev(EVT_AGENT_SPAWNED, "a1", 0);
 	evs[1] = mkev(EVT_TASK_STARTED, "a1", 0);
 	evs[2] = mkev(EVT_TASK_FAILED, "a2", 0);
+	/* The stored form: the event as sent, then seq and received_at. */
+	for (i = 0; i < 3; i++) {
+		text = avjson_str(evs[i], &len);
+		want[i] = xasprintf("%.*s,\"seq\":%d,\"received_at\":"
+		    "\"2026-11-18T11:06:40.000Z\"}", (int)len - 1, text, i + 1);
+	}
 	ck_assert_int_eq(store_insert(st, evs, 3, seqs, &cause), 3);
 	for (i = 0; i < 3; i++) {
 		ck_assert_int_eq(seqs[i], i + 1);
@@ -277,8 +285,16 @@ START_TEST(test_insert_stamps_and_stores_broadcast_form)
 		/* 2026-11-18 from the test clock, RFC 3339 ms UTC. */
 		ck_assert_str_eq(member(evs[i], "received_at"),
 		    "2026-11-18T11:06:40.000Z");
-		want[i] = xstrdup(avjson_str(evs[i], NULL));
+		ck_assert_str_eq(avjson_str(evs[i], NULL), want[i]);
 	}
+	/* Nested in gatewayd's message, the same bytes. */
+	msg = json_object_new_object();
+	json_object_object_add(msg, "type",
+	    json_object_new_string("agent_event"));
+	json_object_object_add(msg, "event", json_object_get(evs[1]));
+	text = avjson_str(msg, NULL);
+	ck_assert_ptr_nonnull(strstr(text, want[1]));
+	json_object_put(msg);
 	putall(evs, 3);
 	ck_assert_int_eq(store_last_seq(st), 3);
 
@@ -317,6 +333,7 @@ START_TEST(test_dedup_within_and_across_batches)
 	/* A duplicate is not stamped: it is neither stored nor broadcast. */
 	ck_assert(!json_object_object_get_ex(evs[2], "seq", NULL));
 	ck_assert(!json_object_object_get_ex(evs[2], "received_at", NULL));
+	ck_assert_ptr_null(strstr(avjson_str(evs[2], NULL), "received_at"));
 	putall(evs, 3);
 
 	/* The same batch again (collectord retried): nothing new. */
@@ -1093,6 +1110,9 @@ START_TEST(test_sqlite_failure_stores_nothing)
 	ck_assert_int_eq(seqs[0], 0);
 	ck_assert(!json_object_object_get_ex(evs[0], "seq", NULL));
 	ck_assert(!json_object_object_get_ex(evs[1], "received_at", NULL));
+	/* Nor does their text have them (no stale frozen form). */
+	ck_assert_ptr_null(strstr(avjson_str(evs[0], NULL), "\"seq\""));
+	ck_assert_ptr_null(strstr(avjson_str(evs[1], NULL), "received_at"));
 	ck_assert_int_eq(store_last_seq(st), 1);
 	ck_assert_int_eq(total(st), 1);
 	r = query_all(st, 0);
