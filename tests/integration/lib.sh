@@ -18,9 +18,25 @@ WRAPPER=${WRAPPER:-}
 T=$(mktemp -d "${TMPDIR:-/tmp}/agentvis-test.XXXXXX")
 AV_PIDS=""
 
+# A watchdog: no test may hang the suite. AV_TEST_TIMEOUT seconds (default
+# 300) after the start, the test is told to stop and fails.
+AV_TOP=$$
+(
+	sleep "${AV_TEST_TIMEOUT:-300}" &
+	s=$!
+	trap 'kill $s 2>/dev/null; exit 0' TERM
+	wait $s || exit 0
+	echo "FAIL: test timed out after ${AV_TEST_TIMEOUT:-300} s" >&2
+	# The test may be blocked in a foreground child: stop those too.
+	kill -TERM "$AV_TOP"
+	pkill -TERM -P "$AV_TOP"
+) 2>&1 &
+AV_WATCHDOG=$!
+
 # Kill whatever this test started, then remove its directory.
 av_cleanup() {
 	local rc=$? p
+	kill "$AV_WATCHDOG" 2>/dev/null
 	for p in $AV_PIDS; do
 		kill -TERM "$p" 2>/dev/null
 	done
