@@ -1,0 +1,92 @@
+# pipeline_common.sh: the whole pipeline for a test (sourced after lib.sh):
+# the real gatewayd on SQLite and a free port, the real collectord in front
+# of it, hookcli pointed at collectord, and a WebSocket client on the stream.
+# Not a test itself.
+
+WSCLIENT=$top_builddir/tests/integration/wsclient
+for b in "$HOOKCLI" "$COLLECTORD" "$GATEWAYD" "$WSCLIENT"; do
+	[ -x "$b" ] || skip "$b not built"
+done
+CURL=${CURL:-$(command -v curl)} || skip "curl missing"
+SQLITE3=${SQLITE3:-$(command -v sqlite3)} || skip "sqlite3 missing"
+[ -n "$CURL" ] || skip "curl missing"
+[ -n "$SQLITE3" ] || skip "sqlite3 missing"
+
+DB=$T/events.db
+SOCK=$T/run/collectord.sock
+SPOOL=$T/spool
+STREAM=/api/v1/agents/activity/stream
+export AGENTVIS_SOCKET=$SOCK
+export AGENTVIS_FALLBACK_DIR=$SPOOL/incoming
+mkdir -p "$T/run" "$T/www"
+echo '<!doctype html><title>agentvis</title>' >"$T/www/index.html"
+PORT=$(av_free_port)
+URL=http://127.0.0.1:$PORT
+
+# Start (or restart) gatewayd on the same port and store.
+gw_up() {
+	av_start gatewayd "$GATEWAYD" -l "127.0.0.1:$PORT" --store "sqlite:$DB" \
+	    --www "$T/www"
+	GWPID=$AV_LAST_PID
+	av_wait_http "$URL/api/v1/health"
+}
+
+# Stop gatewayd (SIGTERM) and check it exited 0.
+gw_down() {
+	assert_eq "gatewayd exit status" 0 "$(av_stop "$GWPID")"
+}
+
+# Start (or restart) collectord. Retries are short here so a test does not
+# wait for the production 30 s cap once the gateway is back.
+cd_up() {
+	cat >"$T/collectord.conf" <<CONF
+socket = $SOCK
+spool_dir = $SPOOL
+gateway = $URL
+dead_letter = $T/dead.ndjson
+retry_base_ms = 100
+retry_max_ms = 1000
+fallback_scan_ms = 200
+CONF
+	av_start collectord "$COLLECTORD" -c "$T/collectord.conf"
+	CDPID=$AV_LAST_PID
+	av_wait_for 10 "$HOOKCLI" --strict -t 1000 stats >/dev/null 2>&1 ||
+	    fail "collectord did not answer"
+}
+
+# Start a stream client: ws_start NAME [wsclient args...] QUERY.
+ws_start() {
+	local name=$1
+	shift
+	"$WSCLIENT" "$@" >"$T/$name.out" 2>"$T/$name.err" &
+	eval "WS_$name=\$!"
+}
+
+# Wait for stream client NAME; its exit status in $T/NAME.rc.
+ws_wait() {
+	local pid
+	eval "pid=\$WS_$1"
+	wait "$pid"
+	echo $? >"$T/$1.rc"
+}
+
+# Wait until gatewayd has N stream connections.
+ws_wait_conns() {
+	av_wait_for 10 sh -c "\"$CURL\" -s \"$URL/api/v1/agents/activity/connections\" | grep -q '\"count\":$1,'" ||
+	    fail "never saw $1 stream connections"
+}
+
+# Rows stored in the gateway's SQLite store.
+stored() {
+	"$SQLITE3" "$DB" "$@"
+}
+
+# Wait until the store holds N events (up to $2 seconds).
+wait_stored() {
+	av_wait_for "${2:-30}" sh -c "[ \"\$(\"$SQLITE3\" \"$DB\" 'SELECT count(*) FROM events' 2>/dev/null)\" -ge $1 ]"
+}
+
+# The metadata.n values of the agent_event messages in a stream output file.
+stream_ns() {
+	grep '"type":"agent_event"' "$1" | grep -o '"n":"[^"]*"' | cut -d'"' -f4
+}

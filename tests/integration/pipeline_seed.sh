@@ -1,0 +1,50 @@
+#!/bin/sh
+# The seed's five dashboard lines end to end: hookcli -> collectord ->
+# gatewayd -> WebSocket, in order, in the seed's message shape, each once.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/pipeline_common.sh"
+
+gw_up
+cd_up
+ws_start w -n 6 -t 15000 "$PORT" "$STREAM?user_id=1"
+ws_wait_conns 1
+
+A="--agent-id coder-1 --agent-name coder --agent-role worker --session-id s-seed"
+"$HOOKCLI" --strict agent-spawned $A || fail "agent-spawned"
+"$HOOKCLI" --strict agent-activated $A || fail "agent-activated"
+"$HOOKCLI" --strict operation-allowed $A --operation write_file path=src/app.js ||
+    fail "operation-allowed"
+"$HOOKCLI" --strict budget-updated $A --remaining 90 --total 100 --delta -10 ||
+    fail "budget-updated"
+"$HOOKCLI" --strict task-completed $A --operation implement --duration-ms 2500 \
+    task="implemented auth" || fail "task-completed"
+ws_wait w
+assert_eq "stream client" 0 "$(cat "$T/w.rc")"
+
+# connected first, then the five events in the order they were fired.
+assert_contains "connected" "$(sed -n 1p "$T/w.out")" '"type":"connected"'
+grep '"type":"agent_event"' "$T/w.out" >"$T/events"
+assert_eq "agent_event messages" 5 "$(wc -l <"$T/events" | tr -d ' ')"
+i=0
+for t in agent_spawned agent_activated operation_allowed budget_updated task_completed; do
+	i=$((i + 1))
+	line=$(sed -n "${i}p" "$T/events")
+	assert_contains "event $i" "$line" "\"event_type\":\"$t\""
+	# The seed's shape: {"type":"agent_event","event":{...},"timestamp":...}
+	echo "$line" | jq -e '.type == "agent_event" and (.event | type) == "object"
+	    and (.timestamp | type) == "string" and .event.agent_name == "coder"
+	    and .event.seq > 0 and (.event.received_at | type) == "string"
+	    and .event.metadata.origin.via == "socket"' >/dev/null ||
+	    fail "event $i not in the seed's shape: $line"
+done
+assert_contains "path" "$(sed -n 3p "$T/events")" '"path":"src/app.js"'
+sed -n 4p "$T/events" | jq -e '.event.metadata | .budget_remaining == 90 and
+    .budget_total == 100 and .budget_delta == -10' >/dev/null || fail "budget numbers"
+sed -n 5p "$T/events" | jq -e '.event.metadata.duration_ms == 2500' >/dev/null ||
+    fail "duration"
+
+# Stored once each, and the agents view has the budget.
+assert_eq "stored" 5 "$(stored 'SELECT count(DISTINCT event_id) FROM events')"
+"$CURL" -s "$URL/api/v1/agents" | jq -e '[.agents[]? // .[]? | select(.agent_id == "coder-1")][0]
+    | .budget_remaining == 90 and .budget_total == 100' >/dev/null ||
+    fail "agents view: $("$CURL" -s "$URL/api/v1/agents")"
