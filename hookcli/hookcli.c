@@ -158,10 +158,10 @@ hk_help(FILE *fp)
 "  -h, --help                 this help\n"
 "  --version                  print the version\n"
 "\n"
-"event options (the first three are required):\n"
+"event options (the first two are required):\n"
 "  --agent-id ID              [AGENTVIS_AGENT_ID]\n"
 "  --agent-name NAME          [AGENTVIS_AGENT_NAME]\n"
-"  --agent-role ROLE          [AGENTVIS_AGENT_ROLE]\n"
+"  --agent-role ROLE          [AGENTVIS_AGENT_ROLE, empty]\n"
 "  --operation OP             default: per event type\n"
 "  --status STATUS            success, failure or denied; default: per type\n"
 "  --session-id ID            metadata.session_id [AGENTVIS_SESSION_ID]\n"
@@ -478,6 +478,12 @@ hk_cmd_event(const struct hk_opts *o, struct hk_cmdline *c)
 	hk_fields_env(&env);
 	if ((ev = evt_new(c->type)) == NULL)
 		fatalx("cannot make an event");
+	/*
+	 * A hook often knows who the agent is but not its role: an empty
+	 * role (unknown) is valid, and refusing the event for it would lose
+	 * what the hook did know.
+	 */
+	json_object_object_add(ev, "agent_role", json_object_new_string(""));
 	hk_fields_apply(ev, &env, 1);
 	hk_fields_apply(ev, &c->cli, 1);
 	rc = hk_deliver_event(o, ev);

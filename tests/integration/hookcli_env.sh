@@ -21,6 +21,11 @@ hk task-started --agent-id opt-id --agent-name opt-name --agent-role opt-role \
 expect_rc "options" 0
 rec_is "options win" '.agent_id == "opt-id" and .agent_name == "opt-name" and .agent_role == "opt-role" and .metadata == {"session_id":"opt-sess","project":"opt-proj","trace_id":"opt-trace","user_id":"opt-user"}'
 
+note "no role anywhere: an empty (unknown) role, not a refused event"
+AGENTVIS_AGENT_ROLE= hk task-started
+expect_rc "no role" 0
+rec_is "no role" '.agent_role == "" and .agent_id == "env-id"'
+
 note "-s overrides AGENTVIS_SOCKET"
 ts_start ack other
 OTHER=$SOCK
@@ -28,14 +33,14 @@ REC=$T/ts.rec
 SOCK=$T/ts.sock
 hk -s "$OTHER" task-started
 expect_rc "-s" 0
-assert_eq "-s: first server untouched" 2 "$(rec_count)"
+assert_eq "-s: first server untouched" 3 "$(rec_count)"
 assert_eq "-s: second server got it" 1 "$(wc -l <"$T/other.rec" | tr -d ' ')"
 
 note "an empty variable counts as unset"
 AGENTVIS_AGENT_ID= hk task-started
 expect_rc "empty AGENTVIS_AGENT_ID" 65
 expect_err "empty AGENTVIS_AGENT_ID" "invalid event: agent_id"
-assert_eq "nothing sent when invalid" 2 "$(rec_count)"
+assert_eq "nothing sent when invalid" 3 "$(rec_count)"
 
 note "AGENTVIS_FALLBACK_DIR is where events are parked"
 AGENTVIS_SOCKET=$T/nobody.sock hk task-started
