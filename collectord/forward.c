@@ -37,6 +37,7 @@ struct fwd {
 	int64_t			 attempt;	/* failures of this batch so far */
 	int			 backoff;	/* a retry is scheduled */
 	int			 renew;		/* new connection before next send */
+	int			 pristine;	/* batch is a plain prefix of the spool */
 	int			 neterr;	/* evhttp_request_error, or -1 */
 	struct event		*ev_retry;
 	struct event		*ev_kick;
@@ -209,6 +210,7 @@ fwd_unprocessable(struct fwd *f, struct evbuffer *in)
 		if (r >= 0 && deadletter_write(cd, reason, 422,
 		    b->buf + b->recs[r].off, b->recs[r].len) == 0) {
 			batch_kill(b, r);
+			f->pristine = 0;
 			cd->st.dropped_events++;
 			named++;
 		}
@@ -231,6 +233,7 @@ fwd_refused(struct fwd *f, int code, struct evbuffer *in)
 
 	if (batch_live(b) > 1) {
 		batch_truncate(b, b->n / 2 > 0 ? b->n / 2 : 1);
+		f->pristine = 0;
 		log_warnx("gateway: HTTP %d for a batch, resending %zu events "
 		    "to find the refused one", code, batch_live(b));
 		if (batch_live(b) == 0)
@@ -263,8 +266,7 @@ fwd_done_cb(struct evhttp_request *req, void *arg)
 	int64_t			 ra_ms;
 	int			 code;
 
-	f->req = NULL;
-	f->sent = 0;
+	f->req = NULL;		/* f->sent stays: a 422 names positions in it */
 	code = req != NULL ? evhttp_request_get_response_code(req) : 0;
 	if (code == 0) {
 		cd->st.gateway_up = 0;
@@ -318,6 +320,7 @@ fwd_done_cb(struct evhttp_request *req, void *arg)
 	    code == 401 || code == 403 ? "token refused" : "wrong URL?");
 	fwd_retry(f, -1, 1);
 out:
+	f->sent = 0;
 	cd_check_done(cd);
 	if (!f->backoff)
 		fwd_kick(f);
@@ -360,6 +363,7 @@ fwd_send(struct fwd *f)
 			if (n == 0)
 				return;
 			f->have_batch = 1;
+			f->pristine = 1;
 			f->attempt = 0;
 		}
 		if (batch_live(&f->batch) > 0)
@@ -413,8 +417,24 @@ static void
 fwd_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct fwd	*f = arg;
+	char		*cause = NULL;
 
 	f->backoff = 0;
+	/*
+	 * A batch nobody cut or dropped from is just the head of the spool:
+	 * read it again, so that what came during the wait goes along
+	 * (a batch first sent with one event does not stay that small).
+	 */
+	if (f->have_batch && f->pristine) {
+		batch_clear(&f->batch);
+		f->have_batch = 0;
+		if (batch_fill(&f->batch, f->cd->spool,
+		    f->cd->conf.batch_max_events, f->cd->conf.batch_max_bytes,
+		    &cause) > 0)
+			f->have_batch = 1;
+		else
+			free(cause);
+	}
 	fwd_send(f);
 }
 
@@ -489,7 +509,7 @@ fwd_kick(struct fwd *f)
 size_t
 fwd_inflight(const struct fwd *f)
 {
-	return f->req != NULL ? f->sent : 0;
+	return f->req != NULL ? f->sent : 0;	/* sent is stale once answered */
 }
 
 /* 1 while a request is in flight or a retry is scheduled. */
