@@ -46,6 +46,7 @@ START_TEST(test_valid)
 	good("  {\"a\" : [1, 2.5, -3e2, true, false, null]}\r\n\t ",
 	    "{\"a\":[1,2.5,-3e2,true,false,null]}");
 	good("12", "12");
+	good("[1e+5,1E-3,-0.5e0]", "[1e+5,1E-3,-0.5e0]");
 	good("\"x\"", "\"x\"");
 	good("[]", "[]");
 	good("\"\\u00e9\\n\\\"\"", "\"\xc3\xa9\\n\\\"\"");
@@ -83,6 +84,8 @@ START_TEST(test_not_strict_json)
 	bad("[.5]", 4, 1, "unexpected character");
 	bad("[+1]", 4, 1, "unexpected character");
 	bad("[1e]", 4, 1, "malformed number");
+	bad("[1e+]", 5, 1, "malformed number");
+	bad("[-]", 3, 1, "malformed number");
 	bad("[01]", 4, 3, NULL);
 	bad("{\"a\":1,}", 8, 7, NULL);
 	bad("[1,]", 4, 3, NULL);

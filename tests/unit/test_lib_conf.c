@@ -325,6 +325,22 @@ START_TEST(test_dump)
 }
 END_TEST
 
+START_TEST(test_dump_defaults)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*fp = open_memstream(&buf, &len);
+
+	conf_dump(tab, &c, fp);
+	fclose(fp);
+	/* Plain values are printed unquoted; an unset string as nothing. */
+	ck_assert_ptr_nonnull(strstr(buf, "name = agentvis\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "token = (unset)\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "allow = root\n"));
+	free(buf);
+}
+END_TEST
+
 START_TEST(test_dump_reloads)
 {
 	struct cfg	 c2;
@@ -404,6 +420,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_set);
 	tcase_add_test(tc, test_find);
 	tcase_add_test(tc, test_dump);
+	tcase_add_test(tc, test_dump_defaults);
 	tcase_add_test(tc, test_dump_reloads);
 	tcase_add_test(tc, test_load_file);
 	suite_add_tcase(s, tc);
