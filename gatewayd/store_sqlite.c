@@ -354,6 +354,8 @@ sql_pend_shift(struct sql_store *sql, size_t n)
 {
 	size_t	i;
 
+	if (n == 0)
+		return;
 	for (i = 0; i < n; i++)
 		free(sql->pend[i].buf);
 	memmove(sql->pend, sql->pend + n, (sql->npend - n) * sizeof *sql->pend);
@@ -1210,6 +1212,8 @@ sql_unpost(struct sql_store *sql, struct sql_posting *ps, size_t n,
 {
 	size_t	i;
 
+	if (n == 0)
+		return 0;
 	qsort(ps, n, sizeof *ps, sql_posting_cmp);
 	for (i = 0; i < n; i++) {
 		if (i > 0 && ps[i].kind == ps[i - 1].kind &&
