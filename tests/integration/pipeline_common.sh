@@ -33,7 +33,23 @@ gw_up() {
 
 # Stop gatewayd (SIGTERM) and check it exited 0.
 gw_down() {
-	assert_eq "gatewayd exit status" 0 "$(av_stop "$GWPID")"
+	# Not in $(...): av_stop must wait for a child of this shell.
+	av_stop "$GWPID" >"$T/gw_stop.rc"
+	assert_eq "gatewayd exit status" 0 "$(cat "$T/gw_stop.rc")"
+}
+
+# Run a function in the background as a load loop, stopped on any exit.
+bg_loop() {
+	"$@" &
+	AV_PIDS="$AV_PIDS $!"
+	LOOP_PIDS="${LOOP_PIDS:-} $!"
+}
+
+# Wait for every bg_loop.
+wait_loops() {
+	local p
+	for p in $LOOP_PIDS; do wait "$p"; done
+	LOOP_PIDS=
 }
 
 # Start (or restart) collectord. Retries are short here so a test does not

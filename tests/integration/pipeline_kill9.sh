@@ -25,10 +25,8 @@ loop() {
 	done
 }
 l=1
-pids=
 while [ $l -le $LOOPS ]; do
-	loop $l &
-	pids="$pids $!"
+	bg_loop loop $l
 	l=$((l + 1))
 done
 
@@ -41,7 +39,7 @@ for round in 1 2; do
 	sleep 0.5
 	cd_up
 done
-for p in $pids; do wait "$p"; done
+wait_loops
 
 cat "$T"/acked.* | sort >"$T/acked"
 ACKED=$(wc -l <"$T/acked" | tr -d ' ')

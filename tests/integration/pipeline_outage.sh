@@ -25,10 +25,8 @@ loop() {
 	done
 }
 l=1
-pids=
 while [ $l -le $LOOPS ]; do
-	loop $l &
-	pids="$pids $!"
+	bg_loop loop $l
 	l=$((l + 1))
 done
 
@@ -40,7 +38,7 @@ sleep 30
 [ "$("$HOOKCLI" stats | jq .gatewayUp)" = false ] || fail "collectord did not notice the outage"
 gw_up
 note "gatewayd up again"
-for p in $pids; do wait "$p"; done
+wait_loops
 [ -z "$(cat "$T"/failed.* 2>/dev/null)" ] ||
     fail "hookcli failed: $(head -n 5 "$T"/failed.*)"
 

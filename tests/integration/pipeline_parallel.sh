@@ -23,13 +23,11 @@ loop() {
 	done
 }
 l=1
-pids=
 while [ $l -le $LOOPS ]; do
-	loop $l &
-	pids="$pids $!"
+	bg_loop loop $l
 	l=$((l + 1))
 done
-for p in $pids; do wait "$p"; done
+wait_loops
 [ -z "$(cat "$T"/failed.* 2>/dev/null)" ] ||
     fail "hookcli failed: $(head -n 5 "$T"/failed.*)"
 
