@@ -34,18 +34,18 @@ A="--agent-id coder-1 --agent-name coder --agent-role worker"
 T="--agent-id tester-1 --agent-name tester --agent-role worker"
 P="--agent-id coord-1 --agent-name planner --agent-role coordinator"
 
-ev task-started $P --task-id T-1 --operation plan task="plan the auth feature"
-ev task-started $A --task-id T-2 --operation implement task="implemented auth"
+ev task-started $P --task-id T-1 --operation plan task="planning the auth feature"
+ev task-started $A --task-id T-2 --operation implement task="implementing auth"
 ev operation-allowed $A --operation write_file path=src/app.js
 ev budget-updated $A --remaining 90 --total 100 --delta -10
 ev operation-allowed $A --operation write_file path=src/auth.js
 ev operation-denied $A --operation write_file --reason "path outside project" path=/etc/passwd
 ev budget-updated $A --remaining 75 --total 100 --delta -15
 ev task-completed $A --task-id T-2 --operation implement --duration-ms 2500 task="implemented auth"
-ev task-started $T --task-id T-3 --operation test task="ran the auth tests"
+ev task-started $T --task-id T-3 --operation test task="running the auth tests"
 ev operation-allowed $T --operation run_command command="npm test"
 ev budget-updated $T --remaining 40 --total 50 --delta -10
-ev task-failed $T --task-id T-3 --operation test --error "2 of 48 tests failed" task="ran the auth tests"
+ev task-failed $T --task-id T-3 --operation test --error "2 of 48 tests failed" task="running the auth tests"
 ev operation-allowed $P --operation spawn_agent target=fixer
 ev task-completed $P --task-id T-1 --operation plan --duration-ms 8100 task="planned the auth feature"
 echo "demo: $n events sent (session $AGENTVIS_SESSION_ID)"
