@@ -414,7 +414,14 @@ server_refuse(int fd, enum proto_err e, const char *detail)
 {
 	char	buf[PROTO_REPLY_MAX];
 	size_t	len;
+	int	i;
 
+	/*
+	 * Read what the client already sent: closing a Unix socket with
+	 * unread data resets it, and the client would never see the reply.
+	 */
+	for (i = 0; i < 16 && recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0; i++)
+		continue;
 	len = proto_reply_err(buf, sizeof buf, e, detail);
 	if (write(fd, buf, len) == -1) {
 		/* The client went already; nothing to tell it. */

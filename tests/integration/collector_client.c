@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,8 +161,8 @@ raw_mode(void)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	while ((n = read(0, buf, sizeof buf)) > 0) {
 		if (write(fd, buf, n) != n) {
-			perror("write");
-			return 2;
+			perror("write");	/* refused: read the reason */
+			break;
 		}
 	}
 	shutdown(fd, SHUT_WR);
@@ -216,6 +217,7 @@ main(int argc, char **argv)
 	}
 	if (sockpath == NULL || conns < 1 || window < 1)
 		return 2;
+	signal(SIGPIPE, SIG_IGN);
 	if (raw)
 		return raw_mode();
 	if (window > 256)

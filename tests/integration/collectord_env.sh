@@ -55,11 +55,17 @@ cd_conf() {
 	} >"$T/collectord.conf"
 }
 
-# Start collectord on $T/collectord.conf and wait for its socket.
+# Does a collectord answer on $SOCK?
+cd_alive() {
+	echo '{"cmd":"ping"}' | "$CLIENT" -s "$SOCK" -r 2>/dev/null | grep -q pong
+}
+
+# Start collectord on $T/collectord.conf and wait until it answers (a
+# stale socket file may be there before it is).
 cd_start() {
 	av_start collectord "$COLLECTORD" -c "$T/collectord.conf" -v "$@"
 	CDPID=$AV_LAST_PID
-	av_wait_for 10 test -S "$SOCK" || fail "collectord did not start"
+	av_wait_for 10 cd_alive || fail "collectord did not start"
 }
 
 # One statistic from collectord (via the socket).

@@ -2,7 +2,7 @@
  * fake_gateway.c: a stand-in for gatewayd's ingest endpoint, for the
  * collectord tests and benchmarks (libevent evhttp, 127.0.0.1 only).
  *
- *   fake_gateway -p PORT -d DIR [-T]
+ *   fake_gateway -p PORT -d DIR [-T] [-B]
  *
  * What it answers is read from DIR/mode before every request (and every
  * 50 ms, for "down"), so a test switches it while it runs:
@@ -16,7 +16,8 @@
  *   down                stop listening (connections refused)
  * Every event_id of an accepted batch is appended to DIR/events (with -T
  * followed by the arrival time in µs, CLOCK_REALTIME), duplicates
- * included; every request adds a line to DIR/requests:
+ * included; with -B every accepted body is appended to DIR/bodies, one a
+ * line; every request adds a line to DIR/requests:
  *   STATUS COUNT auth=… count=… source=… type=…
  */
 #include "config.h"
@@ -39,7 +40,7 @@
 
 static struct evhttp		*http;
 static struct evhttp_bound_socket *bound;
-static int			 port, stamp;
+static int			 port, stamp, bodies;
 static const char		*dir;
 static char			 mode[4096];
 
@@ -208,6 +209,14 @@ ingest_cb(struct evhttp_request *req, void *arg)
 		ids[idlen] = '\0';
 		log_to("events", ids);
 		free(ids);
+		if (bodies) {
+			char *copy = malloc(len + 2);
+
+			memcpy(copy, evbuffer_pullup(in, -1), len);
+			memcpy(copy + len, "\n", 2);
+			log_to("bodies", copy);
+			free(copy);
+		}
 		evbuffer_add_printf(out, "{\"status\":\"accepted\","
 		    "\"accepted\":%zu,\"duplicates\":0}", n);
 	} else if (evbuffer_get_length(out) == 0)
@@ -239,11 +248,12 @@ main(int argc, char **argv)
 	struct timeval		 tv = { 0, 50 * 1000 };
 	int			 ch;
 
-	while ((ch = getopt(argc, argv, "p:d:T")) != -1) {
+	while ((ch = getopt(argc, argv, "p:d:TB")) != -1) {
 		switch (ch) {
 		case 'p': port = atoi(optarg); break;
 		case 'd': dir = optarg; break;
 		case 'T': stamp = 1; break;
+		case 'B': bodies = 1; break;
 		default:
 			fprintf(stderr, "usage: fake_gateway -p PORT -d DIR [-T]\n");
 			return 2;
