@@ -18,7 +18,7 @@
  * followed by the arrival time in µs, CLOCK_REALTIME), duplicates
  * included; with -B every accepted body is appended to DIR/bodies, one a
  * line; every request adds a line to DIR/requests:
- *   STATUS COUNT auth=… count=… source=… type=…
+ *   STATUS COUNT auth=… count=… source=… type=… t=MS (arrival, wall clock)
  */
 #include "config.h"
 
@@ -149,13 +149,17 @@ ingest_cb(struct evhttp_request *req, void *arg)
 	int			 status = 200;
 
 	read_mode();
-	if (strcmp(mode, "hang") == 0)
+	if (strcmp(mode, "hang") == 0) {
+		snprintf(line, sizeof line, "hang 0 t=%lld\n", t / 1000);
+		log_to("requests", line);
 		return;
+	}
 	if (strcmp(mode, "close") == 0 || strcmp(mode, "down") == 0) {
 		bev = evhttp_connection_get_bufferevent(
 		    evhttp_request_get_connection(req));
 		shutdown(bufferevent_getfd(bev), SHUT_RDWR);
-		log_to("requests", "close 0\n");
+		snprintf(line, sizeof line, "close 0 t=%lld\n", t / 1000);
+		log_to("requests", line);
 		return;
 	}
 	body = avjson_parse((const char *)evbuffer_pullup(in, -1), len, NULL);
@@ -222,9 +226,9 @@ ingest_cb(struct evhttp_request *req, void *arg)
 	} else if (evbuffer_get_length(out) == 0)
 		evbuffer_add_printf(out, "{\"detail\":\"mode %s\"}", mode);
 	snprintf(line, sizeof line, "%d %zu auth=%s count=%s source=%s "
-	    "type=%s\n", status, n, hdr(req, "Authorization"),
+	    "type=%s t=%lld\n", status, n, hdr(req, "Authorization"),
 	    hdr(req, "X-Event-Count"), hdr(req, "X-Event-Source"),
-	    hdr(req, "Content-Type"));
+	    hdr(req, "Content-Type"), t / 1000);
 	log_to("requests", line);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json");
