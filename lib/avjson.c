@@ -7,7 +7,11 @@
  * strings, NaN and Infinity, raw control characters inside strings and
  * numbers like "1."; a cheap lexical pass before json-c refuses those,
  * and NUL bytes, which json-c would stop at and C consumers of the
- * strings would silently truncate at. json-c does all the real parsing.
+ * strings would silently truncate at. The same pass checks that strings
+ * are well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates):
+ * json-c's JSON_TOKENER_VALIDATE_UTF8 costs 5,700 instructions on a
+ * 430-byte event, 16% of the parse, and lets encoded surrogates through,
+ * while here ASCII costs nothing extra. json-c does all the real parsing.
  *
  * One tokener per thread is kept and reset between parses: creating one
  * costs an allocation of its whole depth stack, which showed in the
@@ -31,8 +35,7 @@ avjson_tokener(void)
 		avjson_tok = json_tokener_new_ex(AVJSON_MAX_DEPTH);
 		if (avjson_tok == NULL)
 			fatalx("json_tokener_new_ex failed");
-		json_tokener_set_flags(avjson_tok,
-		    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+		json_tokener_set_flags(avjson_tok, JSON_TOKENER_STRICT);
 	} else
 		json_tokener_reset(avjson_tok);
 	return avjson_tok;
@@ -67,7 +70,7 @@ static const unsigned char avjson_plain[256] = {
 	['l'] = 1, ['s'] = 1, ['n'] = 1,
 };
 
-/* Inside a string: bytes that end the fast skip ('"', '\\', controls). */
+/* Inside a string: bytes that end the fast skip ('"', '\\', controls, non-ASCII). */
 static const unsigned char avjson_strstop[256] = {
 	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1,
 	[0x06] = 1, [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1,
@@ -75,6 +78,7 @@ static const unsigned char avjson_strstop[256] = {
 	[0x12] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1,
 	[0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1, [0x1c] = 1, [0x1d] = 1,
 	[0x1e] = 1, [0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+	[0x80 ... 0xff] = 1,
 };
 
 /* 1 for an ASCII digit. */
@@ -85,13 +89,48 @@ avjson_isdigit(unsigned char c)
 }
 
 /*
+ * Length of the well-formed UTF-8 sequence at p (RFC 3629 table 3-7),
+ * or 0 if it is not one.
+ */
+static size_t
+avjson_utf8_len(const unsigned char *p, size_t left)
+{
+	unsigned char	lo = 0x80, hi = 0xbf;
+	size_t		n, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;		/* overlong */
+		else if (p[0] == 0xed)
+			hi = 0x9f;		/* surrogates */
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;		/* overlong */
+		else if (p[0] == 0xf4)
+			hi = 0x8f;		/* past U+10FFFF */
+	} else
+		return 0;
+	if (left < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++) {
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	}
+	return n;
+}
+
+/*
  * Lexical pass: refuse what json-c's strict mode lets through. Returns 0,
  * or -1 with the offset and reason. Structure errors are left to json-c.
  */
 static int
 avjson_prescan(const unsigned char *p, size_t len, struct avjson_error *err)
 {
-	size_t	i = 0, start;
+	size_t	i = 0, start, n;
 
 	while (i < len) {
 		if (p[i] == '"') {
@@ -102,6 +141,14 @@ avjson_prescan(const unsigned char *p, size_t len, struct avjson_error *err)
 					break;
 				if (p[i] == '\\') {
 					i++;	/* json-c checks the escape itself */
+					continue;
+				}
+				if (p[i] >= 0x80) {
+					if ((n = avjson_utf8_len(p + i, len - i)) == 0) {
+						avjson_fail(err, i, "invalid UTF-8");
+						return -1;
+					}
+					i += n - 1;
 					continue;
 				}
 				avjson_fail(err, i, p[i] == '\0' ? "NUL byte" :

@@ -112,8 +112,19 @@ END_TEST
 
 START_TEST(test_invalid_utf8)
 {
-	bad("\"\xff\"", 3, 1, NULL);
-	bad("\"\xc3\"", 3, 2, NULL);
+	bad("\"\xff\"", 3, 1, "invalid UTF-8");
+	bad("\"ab\xc3\"", 5, 3, "invalid UTF-8");		/* cut short */
+	bad("\"\xc3\xa9\xa9\"", 5, 3, "invalid UTF-8");	/* stray continuation */
+	bad("\"\xc0\xaf\"", 4, 1, "invalid UTF-8");		/* overlong '/' */
+	bad("\"\xe0\x80\xaf\"", 5, 1, "invalid UTF-8");	/* overlong */
+	bad("\"\xed\xa0\x80\"", 5, 1, "invalid UTF-8");	/* encoded surrogate */
+	bad("\"\xf4\x90\x80\x80\"", 6, 1, "invalid UTF-8");	/* past U+10FFFF */
+	bad("\"\xf0\x9f\x98\"", 5, 1, "invalid UTF-8");	/* truncated at the end */
+	bad("[\xc3\xa9]", 4, 1, "unexpected character");	/* outside a string */
+	/* Every length of well-formed sequence passes through unchanged. */
+	good("\"\xc3\xa9 \xe2\x82\xac \xed\x9f\xbf \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf\"",
+	    "\"\xc3\xa9 \xe2\x82\xac \xed\x9f\xbf \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf\"");
+	good("{\"k\xc3\xa9\":\"\\u00e9\xc3\xa9\"}", "{\"k\xc3\xa9\":\"\xc3\xa9\xc3\xa9\"}");
 }
 END_TEST
 
