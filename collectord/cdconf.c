@@ -196,6 +196,16 @@ cdconf_token_ok(const char *t)
 	return 1;
 }
 
+/* Treat an empty string setting as not set. */
+static void
+cdconf_unset_empty(char **v)
+{
+	if (*v != NULL && **v == '\0') {
+		free(*v);
+		*v = NULL;
+	}
+}
+
 /* Work out what the gateway URL means. */
 static int
 cdconf_gateway(const char *url, struct cd_settings *s, char **cause)
@@ -251,6 +261,13 @@ cdconf_resolve(struct cd_conf *c, struct cd_settings *s, char **cause)
 
 	memset(s, 0, sizeof *s);
 	s->socket_gid = (gid_t)-1;
+
+	/* "key =" with nothing after it means the default. */
+	cdconf_unset_empty(&c->socket_group);
+	cdconf_unset_empty(&c->fallback_dir);
+	cdconf_unset_empty(&c->dead_letter);
+	cdconf_unset_empty(&c->ingest_token);
+	cdconf_unset_empty(&c->ingest_token_file);
 
 	errno = 0;
 	mode = strtoul(c->socket_mode, &end, 8);
