@@ -391,7 +391,8 @@ seg_list(struct spool *s, char **cause)
 		seg_add(s, id, st.st_size);
 	}
 	closedir(d);
-	qsort(s->segs, s->nsegs, sizeof *s->segs, seg_cmp);
+	if (s->nsegs > 1)	/* qsort(NULL, 0, …) is undefined */
+		qsort(s->segs, s->nsegs, sizeof *s->segs, seg_cmp);
 	return 0;
 }
 
