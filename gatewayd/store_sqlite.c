@@ -21,11 +21,15 @@
  *   (random v4 UUIDs) every event would dirty a page of its own.
  * - The filters of the read API (type, agent, session, user, project) are
  *   not SQLite indexes, which would dirty the last page of every distinct
- *   value in every batch. They are postings, (kind, value, seq) rows
- *   written sorted, in bulk, once SQL_FLUSH_EVENTS events are pending. The
- *   pending events are kept in memory, and a query reads the postings up
- *   to the flushed seq and then the pending list. After a crash the
- *   pending events are read back from the events table at open.
+ *   value in every batch. They are postings written in bulk, sorted, once
+ *   SQL_FLUSH_EVENTS events are pending: one integer-keyed row per filter
+ *   value and block of 64 seqs, (hash of kind and value, seq / 64) -> a
+ *   bitmap of the block's seqs that have the value. A type or project
+ *   then costs a row per 64 events, not one per event. A hash may be
+ *   shared by two values, so every row found is checked against its
+ *   event. The pending events are kept in memory; a query reads the
+ *   postings up to the flushed seq, then the pending list. After a crash
+ *   the pending events are read back from the events table at open.
  * - Agents and counts per type are upserted once per batch and value, not
  *   once per event.
  *
@@ -34,8 +38,7 @@
  * transaction, keeps seq increasing after retention deleted rows, even
  * all of them.
  *
- * Every statement is prepared once and kept for the life of the store;
- * the filtered queries are prepared lazily, one per combination of filters.
+ * Every statement is prepared once and kept for the life of the store.
  */
 #include "config.h"
 
@@ -71,9 +74,18 @@
 /*
  * WAL pages before a checkpoint copies them into the database (SQLite's
  * default is 1000). A bigger WAL copies a page rewritten by many commits
- * once, not once per 1000 pages; 8000 pages of 4 KiB is 32 MiB of WAL.
+ * once, not once per 1000 pages; 4000 pages of 4 KiB is 16 MiB of WAL.
  */
-#define SQL_WAL_PAGES		8000
+#define SQL_WAL_PAGES		4000
+
+/*
+ * A posting's key: bucket << SQL_BLOCK_SHIFT | seq >> SQL_BLOCK_BITS, in
+ * 63 bits. 2^25 buckets make shared hashes rare; seq may reach 2^44.
+ */
+#define SQL_BLOCK_BITS		6
+#define SQL_BLOCK_SHIFT		38
+#define SQL_BUCKET_MASK		((UINT64_C(1) << 25) - 1)
+#define SQL_SEQ_MAX		((INT64_C(1) << (SQL_BLOCK_SHIFT + SQL_BLOCK_BITS)) - 1)
 
 /* The filters; a query's mask has bit (1 << kind) for each one it uses. */
 enum sql_kind {
@@ -84,7 +96,6 @@ enum sql_kind {
 	SQL_K_PROJECT,
 	SQL_K__COUNT
 };
-#define SQL_Q_COMBOS	(1 << SQL_K__COUNT)
 
 static const char sql_schema[] =
 	"CREATE TABLE events ("
@@ -100,13 +111,11 @@ static const char sql_schema[] =
 	" json TEXT NOT NULL"		/* last: retention never reads it */
 	");"
 	"CREATE UNIQUE INDEX events_dedup ON events (ts, event_id);"
-	/* kind: enum sql_kind; value: the type name, agent_id, … */
+	/* key: bucket of (kind, value) and block; bits: seqs of the block. */
 	"CREATE TABLE postings ("
-	" kind INTEGER NOT NULL,"
-	" value TEXT NOT NULL,"
-	" seq INTEGER NOT NULL,"
-	" PRIMARY KEY (kind, value, seq)"
-	") WITHOUT ROWID;"
+	" key INTEGER PRIMARY KEY,"
+	" bits INTEGER NOT NULL"
+	");"
 	/* Latest state per agent and project ('' = none). */
 	"CREATE TABLE agents ("
 	" agent_id TEXT NOT NULL,"
@@ -156,11 +165,6 @@ static const char sql_agents_cols[] =
 	" last_operation, last_status, last_seen, last_seq, events,"
 	" budget_remaining, budget_total, budget_seq FROM agents";
 
-/* The columns of the filters, in enum sql_kind order. */
-static const char *const sql_kind_col[SQL_K__COUNT] = {
-	"event_type", "agent_id", "session_id", "user_id", "project"
-};
-
 /* A stored event whose postings are not written yet. */
 struct sql_pend {
 	int64_t		 seq;
@@ -168,11 +172,10 @@ struct sql_pend {
 	char		*buf;			/* holds v[1..] */
 };
 
-/* One posting, for sorting before a bulk write or delete. */
+/* One posting, for sorting before a bulk write. */
 struct sql_posting {
-	int		 kind;
-	const char	*value;
-	int64_t		 seq;
+	uint64_t	 key;
+	uint64_t	 bits;
 };
 
 struct sql_store {
@@ -200,10 +203,11 @@ struct sql_store {
 	sqlite3_stmt	*unpost;
 	sqlite3_stmt	*oldest;
 	sqlite3_stmt	*delete;
-	sqlite3_stmt	*byseq;
+	sqlite3_stmt	*fetch;
+	sqlite3_stmt	*scan;
+	sqlite3_stmt	*all;
 	sqlite3_stmt	*agents_all;
 	sqlite3_stmt	*agents_project;
-	sqlite3_stmt	*q[SQL_Q_COMBOS];	/* prepared on first use */
 };
 
 /* *cause = "sqlite PATH: what: errmsg". */
@@ -397,18 +401,33 @@ sql_pend_add(struct sql_store *sql, int64_t seq, int type,
 	}
 }
 
-/* qsort order of postings: kind, value, seq. */
+/* The bucket of a filter value: FNV-1a of kind and value. */
+static uint64_t
+sql_bucket(int kind, const char *value)
+{
+	uint64_t	h = UINT64_C(0xcbf29ce484222325);
+
+	h = (h ^ (uint64_t)kind) * UINT64_C(0x100000001b3);
+	for (; *value != '\0'; value++)
+		h = (h ^ (unsigned char)*value) * UINT64_C(0x100000001b3);
+	return (h ^ (h >> 32)) & SQL_BUCKET_MASK;
+}
+
+/* The key of the postings row of bucket and seq's block. */
+static int64_t
+sql_key(uint64_t bucket, int64_t seq)
+{
+	return (int64_t)(bucket << SQL_BLOCK_SHIFT |
+	    (uint64_t)seq >> SQL_BLOCK_BITS);
+}
+
+/* qsort order of postings: key. */
 static int
 sql_posting_cmp(const void *a1, const void *a2)
 {
 	const struct sql_posting	*a = a1, *b = a2;
-	int				 c;
 
-	if (a->kind != b->kind)
-		return a->kind - b->kind;
-	if ((c = strcmp(a->value, b->value)) != 0)
-		return c;
-	return (a->seq > b->seq) - (a->seq < b->seq);
+	return (a->key > b->key) - (a->key < b->key);
 }
 
 /*
@@ -420,27 +439,32 @@ static int
 sql_flush(struct sql_store *sql, char **cause)
 {
 	struct sql_posting	*ps;
-	size_t			 i, n = 0;
+	const struct sql_pend	*p;
+	size_t			 i, j, n = 0;
 	int			 k;
 
 	if (sql->npend == 0)
 		return 0;
 	ps = xreallocarray(NULL, sql->npend, SQL_K__COUNT * sizeof *ps);
 	for (i = 0; i < sql->npend; i++) {
+		p = &sql->pend[i];
 		for (k = 0; k < SQL_K__COUNT; k++) {
-			if (sql->pend[i].v[k] == NULL)
+			if (p->v[k] == NULL)
 				continue;
-			ps[n].kind = k;
-			ps[n].value = sql->pend[i].v[k];
-			ps[n].seq = sql->pend[i].seq;
+			ps[n].key = (uint64_t)sql_key(sql_bucket(k, p->v[k]),
+			    p->seq);
+			ps[n].bits = UINT64_C(1) << (p->seq &
+			    ((1 << SQL_BLOCK_BITS) - 1));
 			n++;
 		}
 	}
 	qsort(ps, n, sizeof *ps, sql_posting_cmp);
-	for (i = 0; i < n; i++) {
-		sqlite3_bind_int(sql->posting, 1, ps[i].kind);
-		sql_bind_str(sql->posting, 2, ps[i].value);
-		sqlite3_bind_int64(sql->posting, 3, ps[i].seq);
+	for (i = 0; i < n; i = j) {
+		/* One row per key: OR the bits of its postings together. */
+		for (j = i + 1; j < n && ps[j].key == ps[i].key; j++)
+			ps[i].bits |= ps[j].bits;
+		sqlite3_bind_int64(sql->posting, 1, (int64_t)ps[i].key);
+		sqlite3_bind_int64(sql->posting, 2, (int64_t)ps[i].bits);
 		if (sql_step_done(sql->posting) != 0)
 			break;
 	}
@@ -546,18 +570,15 @@ sql_finalize_all(struct sql_store *sql)
 	sqlite3_stmt	**all[] = {
 		&sql->begin, &sql->commit, &sql->rollback, &sql->insert,
 		&sql->agent, &sql->count, &sql->setmeta, &sql->posting,
-		&sql->unpost, &sql->oldest, &sql->delete, &sql->byseq,
-		&sql->agents_all, &sql->agents_project
+		&sql->unpost, &sql->oldest, &sql->delete,
+		&sql->fetch, &sql->scan, &sql->all, &sql->agents_all,
+		&sql->agents_project
 	};
 	size_t		  i;
 
 	for (i = 0; i < sizeof all / sizeof all[0]; i++) {
 		sqlite3_finalize(*all[i]);
 		*all[i] = NULL;
-	}
-	for (i = 0; i < SQL_Q_COMBOS; i++) {
-		sqlite3_finalize(sql->q[i]);
-		sql->q[i] = NULL;
 	}
 }
 
@@ -606,18 +627,24 @@ sql_prepare_all(struct sql_store *sql, char **cause)
 	    &sql->count, cause) != 0 ||
 	    sql_prepare(sql, "UPDATE meta SET value = ?2 WHERE key = ?1",
 	    &sql->setmeta, cause) != 0 ||
-	    sql_prepare(sql, "INSERT INTO postings VALUES (?1, ?2, ?3)",
+	    sql_prepare(sql, "INSERT INTO postings VALUES (?1, ?2)"
+	    " ON CONFLICT (key) DO UPDATE SET bits = bits | excluded.bits",
 	    &sql->posting, cause) != 0 ||
-	    sql_prepare(sql, "DELETE FROM postings"
-	    " WHERE kind = ?1 AND value = ?2 AND seq <= ?3",
+	    sql_prepare(sql, "DELETE FROM postings WHERE key BETWEEN ?1 AND ?2",
 	    &sql->unpost, cause) != 0 ||
 	    sql_prepare(sql, "SELECT seq, received_at, event_type, agent_id,"
 	    " session_id, user_id, project FROM events ORDER BY seq LIMIT ?1",
 	    &sql->oldest, cause) != 0 ||
 	    sql_prepare(sql, "DELETE FROM events WHERE seq <= ?1",
 	    &sql->delete, cause) != 0 ||
-	    sql_prepare(sql, "SELECT json FROM events WHERE seq = ?1",
-	    &sql->byseq, cause) != 0 ||
+	    sql_prepare(sql, "SELECT json, event_type, agent_id, session_id,"
+	    " user_id, project FROM events WHERE seq = ?1",
+	    &sql->fetch, cause) != 0 ||
+	    sql_prepare(sql, "SELECT key, bits FROM postings"
+	    " WHERE key BETWEEN ?1 AND ?2 ORDER BY key",
+	    &sql->scan, cause) != 0 ||
+	    sql_prepare(sql, "SELECT seq, json FROM events WHERE seq > ?1"
+	    " ORDER BY seq LIMIT ?2", &sql->all, cause) != 0 ||
 	    sql_prepare(sql, sql_agents_cols, &sql->agents_all, cause) != 0)
 		return -1;
 	text = xasprintf("%s WHERE project = ?1", sql_agents_cols);
@@ -846,6 +873,11 @@ sql_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
 	ev = xreallocarray(NULL, n, sizeof *ev);
 	done = xreallocarray(NULL, n, sizeof *done);
 
+	if (sql->last_seq > SQL_SEQ_MAX - (int64_t)n) {
+		*cause = xasprintf("sqlite %s: sequence numbers exhausted",
+		    sql->path);
+		goto fail;
+	}
 	if (sql_step_done(sql->begin) != 0) {
 		sql_error(sql, "begin", cause);
 		goto fail;
@@ -923,100 +955,118 @@ fail:
 	return -1;
 }
 
-/* Bind the filter values of q as ?2..?6 (unused numbers may be bound too). */
+/* The values q asks for, in enum sql_kind order (NULL = any). */
 static void
-sql_bind_filters(sqlite3_stmt *s, const struct store_query *q)
+sql_query_values(const struct store_query *q, const char *want[SQL_K__COUNT])
 {
-	sql_bind_str(s, 2 + SQL_K_TYPE, q->type >= 0 ?
-	    evt_types[q->type].name : NULL);
-	sql_bind_str(s, 2 + SQL_K_AGENT, q->agent_id);
-	sql_bind_str(s, 2 + SQL_K_SESSION, q->session_id);
-	sql_bind_str(s, 2 + SQL_K_USER, q->user_id);
-	sql_bind_str(s, 2 + SQL_K_PROJECT, q->project);
-}
-
-/*
- * The postings statement for a combination of filters, prepared on first
- * use: the postings of one filter (the likely most selective) drive, the
- * others are checked on the event rows.
- * ?1 since, ?2..?6 the filter values, ?7 limit, ?8 indexed_seq.
- */
-static sqlite3_stmt *
-sql_query_stmt(struct sql_store *sql, int mask, char **cause)
-{
-	static const int	 order[] = { SQL_K_AGENT, SQL_K_SESSION,
-	    SQL_K_USER, SQL_K_PROJECT, SQL_K_TYPE };
-	char			 text[1024], more[512];
-	size_t			 i;
-	int			 drive = -1, k;
-
-	if (sql->q[mask] != NULL)
-		return sql->q[mask];
-	for (i = 0; i < sizeof order / sizeof order[0] && drive < 0; i++)
-		if (mask & (1 << order[i]))
-			drive = order[i];
-	more[0] = '\0';
-	for (k = 0; k < SQL_K__COUNT; k++) {
-		if (k == drive || !(mask & (1 << k)))
-			continue;
-		snprintf(more + strlen(more), sizeof more - strlen(more),
-		    " AND e.%s = ?%d", sql_kind_col[k], 2 + k);
-	}
-	/* CROSS JOIN: SQLite keeps postings as the outer loop. */
-	snprintf(text, sizeof text, "SELECT e.seq, e.json FROM postings p"
-	    " CROSS JOIN events e ON e.seq = p.seq"
-	    " WHERE p.kind = %d AND p.value = ?%d AND p.seq > ?1"
-	    " AND p.seq <= ?8%s ORDER BY p.seq LIMIT ?7", drive, 2 + drive,
-	    more);
-	if (sql_prepare(sql, text, &sql->q[mask], cause) != 0)
-		return NULL;
-	return sql->q[mask];
-}
-
-/* Does pending event p pass the filters of q? */
-static int
-sql_pend_match(const struct sql_pend *p, const struct store_query *q)
-{
-	const char	*want[SQL_K__COUNT];
-	int		 k;
-
 	want[SQL_K_TYPE] = q->type >= 0 ? evt_types[q->type].name : NULL;
 	want[SQL_K_AGENT] = q->agent_id;
 	want[SQL_K_SESSION] = q->session_id;
 	want[SQL_K_USER] = q->user_id;
 	want[SQL_K_PROJECT] = q->project;
+}
+
+/* Do the values v of an event pass the filters want? */
+static int
+sql_match(const char *const v[SQL_K__COUNT],
+    const char *const want[SQL_K__COUNT])
+{
+	int	k;
+
 	for (k = 0; k < SQL_K__COUNT; k++) {
-		if (want[k] != NULL && (p->v[k] == NULL ||
-		    strcmp(p->v[k], want[k]) != 0))
+		if (want[k] != NULL && (v[k] == NULL ||
+		    strcmp(v[k], want[k]) != 0))
 			return 0;
 	}
 	return 1;
 }
 
-/* Step s, passing rows to cb; counts them in *sent. 1 stopped, 0, -1. */
-static int
-sql_rows(struct sql_store *sql, sqlite3_stmt *s, store_row_cb cb, void *arg,
-    int *sent, char **cause)
-{
-	int	rc, stop = 0;
+/* What a query walk carries. */
+struct sql_walk {
+	const char	*want[SQL_K__COUNT];
+	store_row_cb	 cb;
+	void		*arg;
+	int		 limit;
+	int		 sent;
+	int		 stop;	/* the callback asked to stop */
+};
 
+/*
+ * Check the event seq against the filters (postings only say a hash
+ * matched) and pass it on. 0, or -1 on an SQLite error. A row retention
+ * removed meanwhile is simply not found.
+ */
+static int
+sql_walk_seq(struct sql_store *sql, struct sql_walk *w, int64_t seq,
+    char **cause)
+{
+	sqlite3_stmt	*s = sql->fetch;
+	const char	*v[SQL_K__COUNT];
+	int		 rc, k;
+
+	sqlite3_bind_int64(s, 1, seq);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		for (k = 0; k < SQL_K__COUNT; k++)
+			v[k] = (const char *)sqlite3_column_text(s, 1 + k);
+		if (sql_match(v, w->want)) {
+			w->sent++;
+			w->stop = w->cb(w->arg, seq,
+			    (const char *)sqlite3_column_text(s, 0),
+			    (size_t)sqlite3_column_bytes(s, 0)) != 0;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sql_error(sql, "query", cause);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Walk the postings of one filter value, seqs in (since, upto], checking
+ * each event. The blocks come in key order, so seqs ascend.
+ */
+static int
+sql_walk_postings(struct sql_store *sql, struct sql_walk *w, int kind,
+    int64_t since, int64_t upto, char **cause)
+{
+	sqlite3_stmt	*s = sql->scan;
+	uint64_t	 bucket, bits;
+	int64_t		 block, seq;
+	int		 rc, bit;
+
+	bucket = sql_bucket(kind, w->want[kind]);
+	sqlite3_bind_int64(s, 1, sql_key(bucket, since + 1));
+	sqlite3_bind_int64(s, 2, sql_key(bucket, upto));
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		(*sent)++;
-		if (cb(arg, sqlite3_column_int64(s, 0),
-		    (const char *)sqlite3_column_text(s, 1),
-		    (size_t)sqlite3_column_bytes(s, 1)) != 0) {
-			stop = 1;
+		block = sqlite3_column_int64(s, 0) &
+		    ((INT64_C(1) << SQL_BLOCK_SHIFT) - 1);
+		bits = (uint64_t)sqlite3_column_int64(s, 1);
+		for (bit = 0; bit < (1 << SQL_BLOCK_BITS); bit++) {
+			if (!(bits & (UINT64_C(1) << bit)))
+				continue;
+			seq = block << SQL_BLOCK_BITS | bit;
+			if (seq <= since || seq > upto)
+				continue;
+			if (sql_walk_seq(sql, w, seq, cause) != 0) {
+				sqlite3_reset(s);
+				return -1;
+			}
+			if (w->stop || w->sent >= w->limit)
+				break;
+		}
+		if (w->stop || w->sent >= w->limit) {
 			rc = SQLITE_DONE;
 			break;
 		}
 	}
+	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
 		sql_error(sql, "query", cause);
-		sqlite3_reset(s);
 		return -1;
 	}
-	sqlite3_reset(s);
-	return stop;
+	return 0;
 }
 
 /* Run a query; rows in ascending seq. */
@@ -1024,45 +1074,51 @@ static int
 sql_query(void *b, const struct store_query *q, store_row_cb cb, void *arg,
     char **cause)
 {
+	/* Which filter's postings to walk: the likely most selective. */
+	static const int	 order[] = { SQL_K_AGENT, SQL_K_SESSION,
+	    SQL_K_USER, SQL_K_PROJECT, SQL_K_TYPE };
 	struct sql_store	*sql = b;
-	struct sql_pend		*p;
-	sqlite3_stmt		*s;
-	size_t			 lo, hi, mid;
-	int			 mask = 0, sent = 0, rc;
+	struct sql_walk		 w;
+	sqlite3_stmt		*s = sql->all;
+	size_t			 i, lo, hi, mid;
+	int			 drive = -1, rc;
 
-	if (q->type >= 0)
-		mask |= 1 << SQL_K_TYPE;
-	if (q->agent_id != NULL)
-		mask |= 1 << SQL_K_AGENT;
-	if (q->session_id != NULL)
-		mask |= 1 << SQL_K_SESSION;
-	if (q->user_id != NULL)
-		mask |= 1 << SQL_K_USER;
-	if (q->project != NULL)
-		mask |= 1 << SQL_K_PROJECT;
+	memset(&w, 0, sizeof w);
+	sql_query_values(q, w.want);
+	w.cb = cb;
+	w.arg = arg;
+	w.limit = q->limit;
+	for (i = 0; i < sizeof order / sizeof order[0] && drive < 0; i++)
+		if (w.want[order[i]] != NULL)
+			drive = order[i];
 
-	if (mask == 0) {
-		/* Every row is in events: a rowid range. */
-		if ((s = sql->q[0]) == NULL && sql_prepare(sql,
-		    "SELECT seq, json FROM events WHERE seq > ?1"
-		    " ORDER BY seq LIMIT ?7", &sql->q[0], cause) != 0)
-			return -1;
-		s = sql->q[0];
+	if (drive < 0) {
+		/* No filter: every row is in events, a rowid range. */
 		sqlite3_bind_int64(s, 1, q->since);
-		sqlite3_bind_int(s, 7, q->limit);
-		return sql_rows(sql, s, cb, arg, &sent, cause) < 0 ? -1 : 0;
+		sqlite3_bind_int(s, 2, q->limit);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			if (cb(arg, sqlite3_column_int64(s, 0),
+			    (const char *)sqlite3_column_text(s, 1),
+			    (size_t)sqlite3_column_bytes(s, 1)) != 0) {
+				rc = SQLITE_DONE;
+				break;
+			}
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE) {
+			sql_error(sql, "query", cause);
+			return -1;
+		}
+		return 0;
 	}
 
 	/* First what the postings cover, then the pending events. */
 	if (q->since < sql->indexed_seq) {
-		if ((s = sql_query_stmt(sql, mask, cause)) == NULL)
+		if (sql_walk_postings(sql, &w, drive, q->since,
+		    sql->indexed_seq, cause) != 0)
 			return -1;
-		sqlite3_bind_int64(s, 1, q->since);
-		sql_bind_filters(s, q);
-		sqlite3_bind_int(s, 7, q->limit);
-		sqlite3_bind_int64(s, 8, sql->indexed_seq);
-		if ((rc = sql_rows(sql, s, cb, arg, &sent, cause)) != 0)
-			return rc < 0 ? -1 : 0;
+		if (w.stop || w.sent >= w.limit)
+			return 0;
 	}
 	lo = 0;
 	hi = sql->npend;
@@ -1073,27 +1129,11 @@ sql_query(void *b, const struct store_query *q, store_row_cb cb, void *arg,
 		else
 			hi = mid;
 	}
-	for (; lo < sql->npend && sent < q->limit; lo++) {
-		p = &sql->pend[lo];
-		if (!sql_pend_match(p, q))
+	for (; lo < sql->npend && !w.stop && w.sent < w.limit; lo++) {
+		if (!sql_match(sql->pend[lo].v, w.want))
 			continue;
-		/* A row retention removed meanwhile is simply not found. */
-		sqlite3_bind_int64(sql->byseq, 1, p->seq);
-		if ((rc = sqlite3_step(sql->byseq)) == SQLITE_ROW) {
-			sent++;
-			rc = cb(arg, p->seq,
-			    (const char *)sqlite3_column_text(sql->byseq, 0),
-			    (size_t)sqlite3_column_bytes(sql->byseq, 0));
-			sqlite3_reset(sql->byseq);
-			if (rc != 0)
-				break;
-			continue;
-		}
-		sqlite3_reset(sql->byseq);
-		if (rc != SQLITE_DONE) {
-			sql_error(sql, "query", cause);
+		if (sql_walk_seq(sql, &w, sql->pend[lo].seq, cause) != 0)
 			return -1;
-		}
 	}
 	return 0;
 }
@@ -1191,37 +1231,37 @@ sql_agents(void *b, const char *project, struct store_agent **rowsp,
 	return 0;
 }
 
-/* Free the values of n postings. */
-static void
-sql_postings_free(struct sql_posting *ps, size_t n)
+/* qsort order of buckets. */
+static int
+sql_bucket_cmp(const void *a1, const void *a2)
 {
-	size_t	i;
+	uint64_t	a = *(const uint64_t *)a1, b = *(const uint64_t *)a2;
 
-	for (i = 0; i < n; i++)
-		free((char *)ps[i].value);
-	free(ps);
+	return (a > b) - (a < b);
 }
 
 /*
- * Delete the postings of removed rows: one range delete per distinct
- * (kind, value), so a chunk costs what it touches.
+ * Delete the postings rows of the buckets of removed rows whose blocks
+ * lie wholly at or below cut: one range delete per bucket, so a chunk
+ * costs what it touches. The block holding cut keeps its stale bits until
+ * a later chunk passes it; walks skip events that are gone.
  */
 static int
-sql_unpost(struct sql_store *sql, struct sql_posting *ps, size_t n,
-    int64_t cut)
+sql_unpost(struct sql_store *sql, uint64_t *bk, size_t n, int64_t cut)
 {
+	int64_t	top = ((cut + 1) >> SQL_BLOCK_BITS) - 1;	/* last whole block */
 	size_t	i;
 
-	if (n == 0)
+	if (n == 0 || top < 0)
 		return 0;
-	qsort(ps, n, sizeof *ps, sql_posting_cmp);
+	qsort(bk, n, sizeof *bk, sql_bucket_cmp);
 	for (i = 0; i < n; i++) {
-		if (i > 0 && ps[i].kind == ps[i - 1].kind &&
-		    strcmp(ps[i].value, ps[i - 1].value) == 0)
+		if (i > 0 && bk[i] == bk[i - 1])
 			continue;
-		sqlite3_bind_int(sql->unpost, 1, ps[i].kind);
-		sql_bind_str(sql->unpost, 2, ps[i].value);
-		sqlite3_bind_int64(sql->unpost, 3, cut);
+		sqlite3_bind_int64(sql->unpost, 1,
+		    (int64_t)(bk[i] << SQL_BLOCK_SHIFT));
+		sqlite3_bind_int64(sql->unpost, 2,
+		    (int64_t)(bk[i] << SQL_BLOCK_SHIFT | (uint64_t)top));
 		if (sql_step_done(sql->unpost) != 0)
 			return -1;
 	}
@@ -1240,12 +1280,12 @@ sql_retain(void *b, int64_t now_ms, char **cause)
 {
 	struct sql_store	*sql = b;
 	sqlite3_stmt		*s = sql->oldest;
-	struct sql_posting	*ps = NULL;
+	uint64_t		*bk = NULL;
 	char			 cutoff[TS_LEN];
 	const char		*at, *val;
 	int64_t			 excess = 0, cut = 0, ndel = 0, seq;
 	int64_t			 delta[EVT__COUNT];
-	size_t			 nps = 0, cap = 0, npend;
+	size_t			 nbk = 0, cap = 0, npend;
 	int			 rc, t, k, aging;
 
 	memset(delta, 0, sizeof delta);
@@ -1278,14 +1318,11 @@ sql_retain(void *b, int64_t now_ms, char **cause)
 			if ((val = (const char *)sqlite3_column_text(s,
 			    2 + k)) == NULL)
 				continue;
-			if (nps == cap) {
+			if (nbk == cap) {
 				cap = cap == 0 ? 1024 : cap * 2;
-				ps = xreallocarray(ps, cap, sizeof *ps);
+				bk = xreallocarray(bk, cap, sizeof *bk);
 			}
-			ps[nps].kind = k;
-			ps[nps].value = xstrdup(val);
-			ps[nps].seq = seq;
-			nps++;
+			bk[nbk++] = sql_bucket(k, val);
 		}
 	}
 	sqlite3_reset(s);
@@ -1295,9 +1332,10 @@ sql_retain(void *b, int64_t now_ms, char **cause)
 	}
 	if (ndel == 0) {
 		sql_step_done(sql->rollback);
+		free(bk);
 		return 0;
 	}
-	if (sql_unpost(sql, ps, nps, cut) != 0) {
+	if (sql_unpost(sql, bk, nbk, cut) != 0) {
 		sql_error(sql, "retain postings", cause);
 		goto fail;
 	}
@@ -1310,7 +1348,7 @@ sql_retain(void *b, int64_t now_ms, char **cause)
 		sql_error(sql, "commit", cause);
 		goto fail;
 	}
-	sql_postings_free(ps, nps);
+	free(bk);
 	for (npend = 0; npend < sql->npend && sql->pend[npend].seq <= cut;
 	    npend++)
 		;
@@ -1321,7 +1359,7 @@ sql_retain(void *b, int64_t now_ms, char **cause)
 	return ndel;
 
 fail:
-	sql_postings_free(ps, nps);
+	free(bk);
 	if (!sqlite3_get_autocommit(sql->db))
 		sql_step_done(sql->rollback);
 	return -1;

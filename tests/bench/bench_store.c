@@ -77,6 +77,8 @@ bench_event(unsigned long i)
 	return o;
 }
 
+static int bench_cmp(const void *, const void *);
+
 /* CPU time of this process in microseconds. */
 static int64_t
 bench_cpu_us(void)
@@ -93,11 +95,11 @@ bench_cpu_us(void)
  * other people's work, CPU time does not include waiting for the disk).
  */
 static double
-bench_insert(struct store *st, unsigned long n, double *cpu, int64_t *max_us)
+bench_insert(struct store *st, unsigned long n, double *cpu, int64_t *lat)
 {
 	struct json_object	*evs[BATCH_MAX];
 	int64_t			 seqs[BATCH_MAX], t0, c0, us = 0, cus = 0, d;
-	unsigned long		 i, j;
+	unsigned long		 i, j, k = 0;
 	char			*cause = NULL;
 
 	for (i = 0; i < n; i += batch) {
@@ -111,8 +113,7 @@ bench_insert(struct store *st, unsigned long n, double *cpu, int64_t *max_us)
 		cus += bench_cpu_us() - c0;
 		d = ts_mono_us() - t0;
 		us += d;
-		if (d > *max_us)
-			*max_us = d;
+		lat[k++] = d;
 		for (j = 0; j < batch; j++)
 			json_object_put(evs[j]);
 	}
@@ -232,16 +233,22 @@ bench_store(const char *spec, unsigned long n, int queries)
 	struct store		*st;
 	char			*cause = NULL;
 	double			 s, cpu, rate;
-	int64_t			 max_us = 0;
+	int64_t			*lat;
+	size_t			 nb = n / batch;
 
 	if ((st = store_open(spec, &opts, &cause)) == NULL)
 		fatalx("%s", cause);
-	s = bench_insert(st, n, &cpu, &max_us);
+	lat = xcalloc(nb, sizeof *lat);
+	s = bench_insert(st, n, &cpu, lat);
 	rate = (double)n / s;
+	qsort(lat, nb, sizeof *lat, bench_cmp);
 	printf("store %-7s insert %lu events, batches of %d: %.3f s, "
-	    "%.0f events/s (%.0f events/CPU-s), slowest batch %.1f ms\n",
+	    "%.0f events/s (%.0f events/CPU-s)\n"
+	    "  store_insert latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 	    store_kind(st), n, (int)batch, s, rate, (double)n / cpu,
-	    (double)max_us / 1000);
+	    (double)lat[nb / 2] / 1000, (double)lat[nb * 99 / 100] / 1000,
+	    (double)lat[nb - 1] / 1000);
+	free(lat);
 	if (queries)
 		bench_queries(st);
 	store_close(st);
