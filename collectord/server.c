@@ -555,6 +555,18 @@ server_committed(struct server *srv, int ok)
 			continue;
 		}
 		out = bufferevent_get_output(c->bev);
+		/*
+		 * Nothing queued before: write now, in this turn of the loop,
+		 * instead of arming the write event for the next (a reply is
+		 * small and the socket buffer nearly always has room). Only
+		 * what does not fit goes through the bufferevent.
+		 */
+		if (evbuffer_get_length(out) == 0 &&
+		    evbuffer_write(c->held, bufferevent_getfd(c->bev)) == -1 &&
+		    errno != EAGAIN && errno != EINTR) {
+			client_free(c);
+			continue;
+		}
 		evbuffer_add_buffer(out, c->held);
 		if (!c->paused && !c->eof &&
 		    evbuffer_get_length(out) > OUT_HIGH) {
