@@ -150,8 +150,17 @@ api_who(struct gw *gw, struct lws *wsi, enum gw_tokkind need,
 	int			 has_quser;
 
 	memset(who, 0, sizeof *who);
-	has_quser = api_arg(wsi, "user_id=", quser, sizeof quser) == 1 &&
-	    quser[0] != '\0';
+	switch (api_arg(wsi, "user_id=", quser, sizeof quser)) {
+	case -1:
+		*msg = "user_id: longer than 256 bytes";
+		return 400;
+	case 1:
+		has_quser = quser[0] != '\0';
+		break;
+	default:
+		has_quser = 0;
+		break;
+	}
 	if (!gw->auth_on) {
 		/* Loopback without tokens: the seed's trust model. */
 		who->admin = 1;

@@ -77,6 +77,7 @@ main_set(struct gw *gw, const char *key, const char *value)
 	}
 }
 
+/* Parse the command line, check the configuration, serve. */
 int
 main(int argc, char **argv)
 {

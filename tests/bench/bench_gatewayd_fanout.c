@@ -338,6 +338,7 @@ quantile(double q)
 	return HIST_MAX_US / 1000.0;
 }
 
+/* Connect the clients, post at the rate, print the latency figures. */
 int
 main(int argc, char **argv)
 {

@@ -65,6 +65,7 @@ message(void)
 		done = 1;
 }
 
+/* The client's lws callback: headers, messages, close codes. */
 static int
 callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
@@ -163,6 +164,7 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
+/* Say how to call us and exit 1. */
 static void
 usage(void)
 {
@@ -171,6 +173,7 @@ usage(void)
 	exit(1);
 }
 
+/* Connect, print what comes, stop on -n, -t or the server's close. */
 int
 main(int argc, char **argv)
 {
