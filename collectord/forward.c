@@ -127,10 +127,14 @@ fwd_retry(struct fwd *f, int64_t retry_after_ms, int cap)
 	f->attempt++;
 	ms = backoff_delay(&b, cap ? b.max_retries + 1 : f->attempt,
 	    (double)random() / ((double)RAND_MAX + 1), retry_after_ms);
-	if (f->attempt == b.max_retries + 1)
+	if (f->attempt == b.max_retries + 1) {
+		struct spool_stats	ss;
+
+		spool_stats(cd->spool, &ss);
 		log_warnx("gateway: %" PRId64 " retries failed; %" PRIu64
 		    " events stay spooled, retrying every %lld ms",
-		    b.max_retries, (uint64_t)f->batch.n, cd->conf.retry_max_ms);
+		    b.max_retries, ss.events, cd->conf.retry_max_ms);
+	}
 	log_debug("gateway: retry %" PRId64 " in %" PRId64 " ms", f->attempt,
 	    ms);
 	tv.tv_sec = ms / 1000;

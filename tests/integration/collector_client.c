@@ -15,6 +15,9 @@
  *       every reply line to stdout.
  *   collector_client -g [-n N] [-p PREFIX]
  *       print N generated events (NDJSON) on stdout, for other clients.
+ *   collector_client -N PATH
+ *       bind a datagram socket at PATH (a stand-in for systemd's
+ *       NOTIFY_SOCKET), print the first datagram received, exit.
  *
  * Exit 0 when every event was acked (or -r got replies), 1 otherwise,
  * 2 on a usage or connection error.
@@ -174,6 +177,33 @@ raw_mode(void)
 	return got ? 0 : 1;
 }
 
+/* -N: receive one datagram on path and print it. */
+static int
+notify_mode(const char *path)
+{
+	struct sockaddr_un	sun;
+	char			buf[4096];
+	ssize_t			n;
+	int			fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		perror(path);
+		return 2;
+	}
+	if ((n = recv(fd, buf, sizeof buf - 1, 0)) < 0) {
+		perror("recv");
+		return 2;
+	}
+	buf[n] = '\0';
+	printf("%s\n", buf);
+	close(fd);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -184,8 +214,9 @@ main(int argc, char **argv)
 	long		 i, next = 0, active;
 	ssize_t		 n;
 	int		 ch, raw = 0, gen = 0;
+	const char	*notify = NULL;
 
-	while ((ch = getopt(argc, argv, "s:n:c:w:1R:o:Tp:qrg")) != -1) {
+	while ((ch = getopt(argc, argv, "s:n:c:w:1R:o:Tp:qrgN:")) != -1) {
 		switch (ch) {
 		case 's': sockpath = optarg; break;
 		case 'n': total = atol(optarg); break;
@@ -199,11 +230,14 @@ main(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'r': raw = 1; break;
 		case 'g': gen = 1; break;
+		case 'N': notify = optarg; break;
 		default:
 			fprintf(stderr, "usage: see collector_client.c\n");
 			return 2;
 		}
 	}
+	if (notify != NULL)
+		return notify_mode(notify);
 	if (gen) {
 		struct conn *c = calloc(1, sizeof *c);
 

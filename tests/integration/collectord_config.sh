@@ -2,7 +2,8 @@
 # collectord_config.sh: the command line and configuration of collectord:
 # -n, --help, --version, bad keys and values, the token from the
 # environment or a file (never argv) on the wire, SIGHUP reload, SIGUSR1
-# statistics, `hookcli stats`, --daemonize with --pidfile.
+# statistics, `hookcli stats`, READY=1 to NOTIFY_SOCKET, --daemonize with
+# --pidfile.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/collectord_env.sh"
 
@@ -84,6 +85,17 @@ if [ -x "$HOOKCLI" ]; then
 fi
 kill -USR1 "$CDPID"
 av_wait_for 5 grep -q 'stats {"totalEvents":20' "$T/collectord.log" || fail "SIGUSR1 did not log stats"
+cd_stop_ok
+
+# READY=1 to NOTIFY_SOCKET once the socket accepts connections.
+"$CLIENT" -N "$T/notify" >"$T/notified" &
+npid=$!
+av_wait_for 5 test -S "$T/notify" || fail "notify socket not bound"
+cd_conf
+NOTIFY_SOCKET=$T/notify cd_start
+av_wait_for 5 grep -q . "$T/notified" || fail "no readiness notification"
+wait "$npid"
+assert_eq "sd_notify" READY=1 "$(cat "$T/notified")"
 cd_stop_ok
 
 # --daemonize --pidfile: detaches, writes the pid, removes it on exit.
