@@ -67,15 +67,16 @@ const struct conf_key gw_conf_keys[] = {
 	{ NULL, 0, NULL, 0, 0, 0, NULL, NULL }
 };
 
-/* Defaults, then the file. */
+/* Defaults, then the file; on failure c holds nothing. */
 int
 gwconf_load(struct gw_config *c, const char *path, char **cause)
 {
 	memset(c, 0, sizeof *c);
-	if (conf_defaults(gw_conf_keys, c, cause) != 0)
+	if (conf_defaults(gw_conf_keys, c, cause) != 0 ||
+	    (path != NULL && conf_load(path, gw_conf_keys, c, cause) != 0)) {
+		gwconf_free(c);
 		return -1;
-	if (path != NULL && conf_load(path, gw_conf_keys, c, cause) != 0)
-		return -1;
+	}
 	return 0;
 }
 
