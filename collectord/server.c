@@ -29,6 +29,9 @@
 #include "server.h"
 #include "xmalloc.h"
 
+/* A client silent this long is closed (its slot counts against max_clients). */
+#define CLIENT_IDLE_SEC	300
+
 /* Pause reading a client whose unread replies pass this; resume below LOW. */
 #define OUT_HIGH	(1024 * 1024)
 #define OUT_LOW		(256 * 1024)
@@ -367,7 +370,7 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	char		*line;
 	size_t		 len;
 
-	if (what & BEV_EVENT_ERROR) {
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		client_free(c);
 		return;
 	}
@@ -460,6 +463,7 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	struct collectord	*cd = srv->cd;
 	struct client		*c;
 	struct ucred		 uc;
+	struct timeval		 idle = { CLIENT_IDLE_SEC, 0 };
 	socklen_t		 len = sizeof uc;
 	char			 detail[64];
 
@@ -501,6 +505,7 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
 	    client_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW, 0);
+	bufferevent_set_timeouts(c->bev, &idle, NULL);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&srv->clients, c, entry);
 	srv->nclients++;

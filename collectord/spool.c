@@ -41,6 +41,7 @@ struct spool {
 
 	struct seg	*segs;		/* ascending; the last one is written */
 	size_t		 nsegs, capsegs;
+	uint64_t	 disk;		/* sum of the segments' sizes */
 	int		 wfd;
 	int		 wdirty;	/* written since the last fdatasync */
 
@@ -127,6 +128,7 @@ seg_delete(struct spool *s, size_t i)
 	seg_name(name, sizeof name, s->segs[i].id);
 	if (unlinkat(s->dirfd, name, 0) == -1 && errno != ENOENT)
 		log_warn("spool: unlink %s/%s", s->dir, name);
+	s->disk -= s->segs[i].size;
 	memmove(&s->segs[i], &s->segs[i + 1],
 	    (s->nsegs - i - 1) * sizeof *s->segs);
 	s->nsegs--;
@@ -143,6 +145,7 @@ seg_add(struct spool *s, uint64_t id, uint64_t size)
 	s->segs[s->nsegs].id = id;
 	s->segs[s->nsegs].size = size;
 	s->nsegs++;
+	s->disk += size;
 }
 
 /*
@@ -436,6 +439,7 @@ seg_recover(struct spool *s, size_t i, uint64_t off, char **cause)
 			log_warn("spool: truncate %s/%s", s->dir, name);
 		if (fd != -1)
 			close(fd);
+		s->disk -= sg->size - vend;
 		sg->size = vend;
 	}
 	if (skipped > 0)
@@ -578,15 +582,12 @@ spool_set_limits(struct spool *s, uint64_t max_bytes, uint64_t segment_bytes,
 	s->fsync = fsync;
 }
 
-/* Unreleased committed bytes. */
+/* Unreleased committed bytes (kept as a sum: this runs for every event). */
 static uint64_t
 spool_bytes(const struct spool *s)
 {
-	uint64_t	b = 0;
-	size_t		i;
+	uint64_t	b = s->disk;
 
-	for (i = 0; i < s->nsegs; i++)
-		b += s->segs[i].size;
 	if (s->nsegs > 0 && s->segs[0].id == s->ack.seg)
 		b -= s->ack.off <= s->segs[0].size ? s->ack.off : 0;
 	return b;
@@ -650,6 +651,7 @@ spool_commit(struct spool *s, char **cause)
 	if (s->fsync == SPOOL_FSYNC_ALWAYS && fdatasync(s->wfd) == -1)
 		goto fail;
 	w->size += s->pendlen;
+	s->disk += s->pendlen;
 	s->events += s->pendn;
 	s->wdirty = s->fsync != SPOOL_FSYNC_ALWAYS;
 	s->pendlen = s->pendn = 0;
