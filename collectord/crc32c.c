@@ -1,13 +1,15 @@
 /*
  * crc32c.c: CRC-32C, reflected polynomial 0x82F63B78, table driven.
  *
- * Four bytes a step (slicing by 4) keeps it well above the rate at which
- * events arrive; the spool checksums every record once on write and once
- * on every read.
+ * The spool checksums every record once on write and once on every read,
+ * so it shows in profiles: on x86-64 with SSE 4.2 the CPU's crc32
+ * instruction does it (same polynomial), elsewhere four bytes a step
+ * (slicing by 4).
  */
 #include "config.h"
 
 #include <pthread.h>
+#include <string.h>
 
 #include "crc32c.h"
 
@@ -36,6 +38,26 @@ crc32c_init(void)
 	}
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The same with the SSE 4.2 crc32 instruction, eight bytes a step. */
+__attribute__((target("sse4.2")))
+static uint32_t
+crc32c_hw(uint32_t crc, const unsigned char *p, size_t len)
+{
+	uint64_t	c = ~crc, v;
+
+	while (len >= 8) {
+		memcpy(&v, p, 8);
+		c = __builtin_ia32_crc32di(c, v);
+		p += 8;
+		len -= 8;
+	}
+	while (len-- > 0)
+		c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
+	return ~(uint32_t)c;
+}
+#endif
+
 /* Continue crc over len bytes of data. */
 uint32_t
 crc32c(uint32_t crc, const void *data, size_t len)
@@ -43,6 +65,16 @@ crc32c(uint32_t crc, const void *data, size_t len)
 	const unsigned char	*p = data;
 	uint32_t		 c;
 
+#if defined(__x86_64__) && defined(__GNUC__)
+	static int		 hw = -1;
+
+	if (hw == -1) {
+		__builtin_cpu_init();
+		hw = __builtin_cpu_supports("sse4.2") != 0;
+	}
+	if (hw)
+		return crc32c_hw(crc, p, len);
+#endif
 	pthread_once(&crc32c_once, crc32c_init);
 	c = ~crc;
 	while (len >= 4) {

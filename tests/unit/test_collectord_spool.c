@@ -134,6 +134,24 @@ START_TEST(test_crc32c_vector)
 	ck_assert_uint_eq(crc32c(crc32c(0, "1234", 4), "56789", 5),
 	    0xE3069283U);
 	ck_assert_uint_eq(crc32c(0, "", 0), 0);
+	/* 32 bytes of zeros and of 0xff (RFC 3720, B.4). */
+	{
+		unsigned char	 z[32], f[32], big[1000];
+		uint32_t	 whole;
+		size_t		 i, cut;
+
+		memset(z, 0, sizeof z);
+		memset(f, 0xff, sizeof f);
+		ck_assert_uint_eq(crc32c(0, z, 32), 0x8A9136AAU);
+		ck_assert_uint_eq(crc32c(0, f, 32), 0x62A8AB43U);
+		/* Any split gives the same sum (the 8-byte and tail paths). */
+		for (i = 0; i < sizeof big; i++)
+			big[i] = i * 7 + 3;
+		whole = crc32c(0, big, sizeof big);
+		for (cut = 0; cut < 20; cut++)
+			ck_assert_uint_eq(crc32c(crc32c(0, big, cut), big + cut,
+			    sizeof big - cut), whole);
+	}
 }
 END_TEST
 
