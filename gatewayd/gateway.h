@@ -49,6 +49,7 @@ struct gw_config {
 	long long		 ping_interval;	/* ms */
 	long long		 hangup_timeout; /* ms */
 	struct conf_list	 notify_types;
+	struct conf_list	 allow_origins;	/* browser origins, no tokens */
 	long long		 retain_events;
 	long long		 retain_days;
 	long long		 memory_per_type;

@@ -5,11 +5,17 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf.h"
 #include "gateway.h"
@@ -56,6 +62,8 @@ const struct conf_key gw_conf_keys[] = {
 	{ "notify_types", CONF_LIST,
 	  "operation_denied,task_failed,budget_updated", C(notify_types), 0,
 	  0, NULL, "event types sent as notifications to metadata.user_id" },
+	{ "allow_origins", CONF_LIST, NULL, C(allow_origins), 0, 0, NULL,
+	  "browser origins allowed on the stream while auth is off" },
 	{ "retain_events", CONF_INT, "0", C(retain_events), 0, 0, NULL,
 	  "keep at most this many events (0 = no limit)" },
 	{ "retain_days", CONF_INT, "0", C(retain_days), 0, 0, NULL,
@@ -125,13 +133,21 @@ bad:
 	return -1;
 }
 
-/* Loopback: 127/8, ::1, localhost. */
+/* Loopback: an IPv4 address in 127/8, ::1 (or v4-mapped), localhost. */
 int
 gwconf_is_loopback(const char *addr)
 {
-	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
-	    strcmp(addr, "localhost") == 0 ||
-	    strcmp(addr, "::ffff:127.0.0.1") == 0;
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+
+	if (strcasecmp(addr, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) &&
+		    a6.s6_addr[12] == 127);
+	return 0;
 }
 
 /* Mask of event types named in l. */

@@ -673,19 +673,23 @@ stream_types(const char *s, unsigned *mask)
 /*
  * Without tokens, a web page from anywhere could open the stream from a
  * browser on this machine (WebSockets are not bound by the same-origin
- * policy). A browser always sends Origin: it must then name this host.
+ * policy). A browser always sends Origin: it must name this host, a
+ * loopback host (a dashboard under development, the seed's on :3000) or
+ * one of allow_origins. "null" (sandboxed frames, files) is refused.
  * Clients that send no Origin (wscat, scripts) are not browsers.
  */
 static int
-stream_origin_ok(struct lws *wsi)
+stream_origin_ok(struct gw *gw, struct lws *wsi)
 {
-	char	 origin[256], host[256];
-	char	*o;
+	char	 origin[256], host[256], name[256];
+	char	*o, *end;
+	size_t	 i;
 
 	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
 		return 1;
-	if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
-		return 0;
+	for (i = 0; i < gw->conf.allow_origins.n; i++)
+		if (strcasecmp(origin, gw->conf.allow_origins.v[i]) == 0)
+			return 1;
 	o = origin;
 	if (strncasecmp(o, "http://", 7) == 0)
 		o += 7;
@@ -693,7 +697,21 @@ stream_origin_ok(struct lws *wsi)
 		o += 8;
 	else
 		return 0;
-	return strcasecmp(o, host) == 0;
+	if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) > 0 &&
+	    strcasecmp(o, host) == 0)
+		return 1;
+	/* The host part alone: "[::1]:3000" -> "::1", "localhost:3000". */
+	if (*o == '[') {
+		o++;
+		end = strchr(o, ']');
+	} else
+		end = strchr(o, ':');
+	i = end != NULL ? (size_t)(end - o) : strlen(o);
+	if (i == 0 || i >= sizeof name)
+		return 0;
+	memcpy(name, o, i);
+	name[i] = '\0';
+	return gwconf_is_loopback(name);
 }
 
 /*
@@ -722,7 +740,7 @@ stream_check(struct gw *gw, struct lws *wsi, struct api_who *who,
 	}
 	if ((status = api_who(gw, wsi, GW_TOK_USER, who, msg)) != 0)
 		return status;
-	if (!gw->auth_on && !stream_origin_ok(wsi)) {
+	if (!gw->auth_on && !stream_origin_ok(gw, wsi)) {
 		*msg = "cross-origin WebSocket refused (configure tokens)";
 		return 403;
 	}

@@ -78,6 +78,14 @@ assert_eq "plain GET of the stream" 426 "$(get "$S")"
 assert_eq "cross-origin refused" 2 $?
 "$WSCLIENT" -n 1 -t 3000 -H "Origin: http://127.0.0.1:$PORT" "$PORT" "$S?user_id=1" >"$T/o.out" 2>&1 ||
     fail "same origin refused"
+"$WSCLIENT" -n 1 -t 3000 -H "Origin: http://localhost:3000" "$PORT" "$S?user_id=1" >"$T/o.out" 2>&1 ||
+    fail "loopback origin (the seed's dashboard) refused"
+"$WSCLIENT" -t 3000 -H 'Origin: null' "$PORT" "$S?user_id=1" >/dev/null 2>&1
+assert_eq "null origin refused" 2 $?
+"$WSCLIENT" -t 3000 -H 'Origin: http://localhost.evil.example' "$PORT" "$S?user_id=1" >/dev/null 2>&1
+assert_eq "look-alike origin refused" 2 $?
+"$WSCLIENT" -t 3000 -H 'Origin: http://127.0.0.1.evil.example' "$PORT" "$S?user_id=1" >/dev/null 2>&1
+assert_eq "look-alike address refused" 2 $?
 
 # SIGTERM: the client is told 1001 and gatewayd exits 0.
 ws_start last -t 10000 "$PORT" "$S?user_id=1"

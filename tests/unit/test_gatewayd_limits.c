@@ -109,6 +109,13 @@ START_TEST(test_listen)
 	ck_assert_int_eq(gwconf_is_loopback("::1"), 1);
 	ck_assert_int_eq(gwconf_is_loopback("localhost"), 1);
 	ck_assert_int_eq(gwconf_is_loopback("128.0.0.1"), 0);
+	ck_assert_int_eq(gwconf_is_loopback("::ffff:127.0.0.1"), 1);
+	ck_assert_int_eq(gwconf_is_loopback("LocalHost"), 1);
+	/* Names that merely look like loopback are not. */
+	ck_assert_int_eq(gwconf_is_loopback("127.0.0.1.evil.example"), 0);
+	ck_assert_int_eq(gwconf_is_loopback("localhost.evil.example"), 0);
+	ck_assert_int_eq(gwconf_is_loopback("::2"), 0);
+	ck_assert_int_eq(gwconf_is_loopback(""), 0);
 	ck_assert_int_eq(gwconf_listen("127.0.0.1", addr, sizeof addr,
 	    &port, &cause), -1);
 	free(cause);
