@@ -1,0 +1,34 @@
+#!/bin/sh
+# collectord_busy.sh: a full spool (spool_max_bytes) answers "busy" instead
+# of dropping anything: every acked event is delivered once the gateway is
+# back, hookcli exits 75 with --strict, and intake resumes when there is
+# room again.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/collectord_env.sh"
+
+gw_mode down
+gw_start
+cd_conf "spool_max_bytes = 1M" "retry_base_ms = 200" "retry_max_ms = 200"
+cd_start
+"$CLIENT" -s "$SOCK" -n 5000 -c 2 -w 32 -q -o "$T/acked" >"$T/out" 2>&1
+note "$(cat "$T/out")"
+acked=$(wc -l <"$T/acked" | tr -d ' ')
+busy=$(sed -n 's/.* busy \([0-9]*\) .*/\1/p' "$T/out")
+[ "$busy" -gt 0 ] || fail "no busy replies with a full spool"
+assert_eq "acked + busy" 5000 $((acked + busy))
+[ "$(cd_stat busyReplies)" -eq "$busy" ] || fail "busyReplies $(cd_stat busyReplies), client saw $busy"
+[ "$(cd_stat spooledBytes)" -le 1048576 ] || fail "spool over its limit: $(cd_stat spooledBytes)"
+if [ -x "$HOOKCLI" ]; then
+	"$HOOKCLI" -s "$SOCK" --strict task-started --agent-id x --agent-name y 2>"$T/hk.err"
+	assert_eq "hookcli --strict on busy" 75 "$?"
+fi
+
+gw_mode 200
+wait_unique "$acked" 20 || fail "only $(gw_unique) of $acked acked events arrived"
+sort "$T/acked" >"$T/want"
+cut -d' ' -f1 "$GW/events" | sort -u >"$T/got"
+assert_eq "acked but lost" "" "$(comm -23 "$T/want" "$T/got" | head -3)"
+# Room again: taken in.
+"$CLIENT" -s "$SOCK" -n 100 -q >/dev/null || fail "not accepted after draining"
+cd_stop_ok
+exit 0
