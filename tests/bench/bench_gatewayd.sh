@@ -40,9 +40,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# Defaults but for the rate limit (the load comes from one address) and
+# room for the fan-out clients.
 cat >"$T/gatewayd.conf" <<EOC
 rate_limit = 0
-ws_queue_len = 1000000
 max_connections = 5000
 EOC
 
