@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -349,6 +350,8 @@ server_loop(struct gw *gw)
 
 	lws_sul_schedule(gw->ctx, 0, &server_sul_retain, server_retain,
 	    SERVER_RETAIN_US);
+	if (access(gw->conf.www, R_OK | X_OK) != 0)
+		log_warn("www %s: the dashboard is not served", gw->conf.www);
 	log_info("listening on %s (store %s, auth %s, www %s)",
 	    gw->conf.listen, store_kind(gw->store), gw->auth_on ? "on" : "off",
 	    gw->conf.www);
