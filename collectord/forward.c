@@ -21,7 +21,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "avjson.h"
+#include "answer.h"
 #include "backoff.h"
 #include "batch.h"
 #include "collectord.h"
@@ -143,49 +143,6 @@ fwd_retry(struct fwd *f, int64_t retry_after_ms, int cap)
 	evtimer_add(f->ev_retry, &tv);
 }
 
-/* The reason text of detail entries naming event i. */
-static char *
-fwd_reason(struct json_object *detail, size_t i)
-{
-	struct json_object	*d, *loc, *msg, *x;
-	char			*reason = NULL, *part, *path, *tmp;
-	size_t			 k, j;
-
-	for (k = 0; k < json_object_array_length(detail); k++) {
-		d = json_object_array_get_idx(detail, k);
-		if (!json_object_object_get_ex(d, "loc", &loc) ||
-		    !json_object_is_type(loc, json_type_array) ||
-		    json_object_array_length(loc) < 2)
-			continue;
-		x = json_object_array_get_idx(loc, 1);
-		if (!json_object_is_type(x, json_type_int) ||
-		    json_object_get_int64(x) != (int64_t)i)
-			continue;
-		path = xstrdup("");
-		for (j = 2; j < json_object_array_length(loc); j++) {
-			x = json_object_array_get_idx(loc, j);
-			tmp = xasprintf("%s%s%s", path, *path ? "." : "",
-			    json_object_get_string(x));
-			free(path);
-			path = tmp;
-		}
-		msg = NULL;
-		json_object_object_get_ex(d, "msg", &msg);
-		part = xasprintf("%s%s%s", path, *path ? ": " : "",
-		    msg != NULL ? json_object_get_string(msg) : "refused");
-		free(path);
-		if (reason == NULL)
-			reason = part;
-		else {
-			tmp = xasprintf("%s; %s", reason, part);
-			free(reason);
-			free(part);
-			reason = tmp;
-		}
-	}
-	return reason;
-}
-
 /*
  * 422: dead-letter the events named in detail. Returns how many were
  * named (0: the answer named none we could find).
@@ -194,41 +151,35 @@ static size_t
 fwd_unprocessable(struct fwd *f, struct evbuffer *in)
 {
 	struct collectord	*cd = f->cd;
-	struct json_object	*o, *detail;
 	struct batch		*b = &f->batch;
 	const char		*body;
-	char			*reason;
+	char			**reasons;
 	size_t			 len = evbuffer_get_length(in), i, named = 0;
+	size_t			 nnamed;
 	long			*map;
 	long			 r;
 
 	body = (const char *)evbuffer_pullup(in, -1);
-	if (body == NULL || (o = avjson_parse(body, len, NULL)) == NULL)
+	reasons = answer_422(body, len, f->sent, &nnamed);
+	if (reasons == NULL)
 		return 0;
-	if (!json_object_object_get_ex(o, "detail", &detail) ||
-	    !json_object_is_type(detail, json_type_array)) {
-		json_object_put(o);
-		return 0;
-	}
 	/* Indexes in the answer are positions in the body we sent. */
 	map = xcalloc(f->sent + 1, sizeof *map);
 	for (i = 0; i < f->sent; i++)
 		map[i] = batch_live_index(b, i);
 	for (i = 0; i < f->sent; i++) {
-		if ((reason = fwd_reason(detail, i)) == NULL)
+		if (reasons[i] == NULL || (r = map[i]) < 0)
 			continue;
-		r = map[i];
-		if (r >= 0 && deadletter_write(cd, reason, 422,
+		if (deadletter_write(cd, reasons[i], 422,
 		    b->buf + b->recs[r].off, b->recs[r].len) == 0) {
 			batch_kill(b, r);
 			f->pristine = 0;
 			cd->st.dropped_events++;
 			named++;
 		}
-		free(reason);
 	}
 	free(map);
-	json_object_put(o);
+	answer_free(reasons, f->sent);
 	return named;
 }
 
