@@ -22,6 +22,7 @@ static char			*cause;
 static int
 load(const char *text)
 {
+	cdconf_free(&c);	/* what an earlier step left */
 	cdconf_defaults(&c);
 	return conf_load_buf("test.conf", text, strlen(text), cdconf_keys, &c,
 	    &cause);
@@ -62,7 +63,6 @@ refused(const char *text, const char *what)
 	ck_assert_msg(cause != NULL && strstr(cause, what) != NULL,
 	    "cause '%s' does not name '%s'", cause ? cause : "(none)", what);
 	cdconf_free(&c);
-	cdconf_defaults(&c);
 }
 
 START_TEST(test_defaults)
