@@ -26,7 +26,7 @@ assert_eq "parked files" 2 "$(ls "$IN" | grep -c '\.ndjson$')"
 "$CLIENT" -g -n 2 -p other- >"$T/other"
 { cat "$T/other"; echo 'this is not json'; printf '{"event_type":"agent_spawned"'; } >"$IN/123-456-other.ndjson"
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
-	chown nobody:nogroup "$IN/123-456-other.ndjson"
+	chown "$(id -u nobody):$(id -g nobody)" "$IN/123-456-other.ndjson"
 	other_uid=$(id -u nobody)
 else
 	other_uid=$(id -u)
