@@ -41,15 +41,14 @@ gw_stop
 # after hangup_timeout (here 2 s instead of 40).
 printf 'ping_interval = 1s\nhangup_timeout = 2s\n' >"$T/ka.conf"
 gw_start -c "$T/ka.conf" --store memory
-ws_start live -t 6000 "$PORT" "$S?user_id=live"
+ws_start live -t 30000 "$PORT" "$S?user_id=live"
 ws_start mute -w 20000 -t 20000 "$PORT" "$S?user_id=mute"
 ws_wait_conns 2
 av_wait_for 15 sh -c "\"$CURL\" -s \"$URL/api/v1/agents/activity/connections\" | grep -q '\"count\":1,'" ||
     fail "the silent client was not hung up"
 assert_eq "connections" 200 "$(get /api/v1/agents/activity/connections)"
 assert_contains "the answering client stays" "$(cat "$T/resp")" '"user_id":"live"'
-kill "$WS_mute" 2>/dev/null
-ws_wait live
+kill "$WS_mute" "$WS_live" 2>/dev/null
 gw_stop
 
 # --daemonize --pidfile: the parent returns once listening.
