@@ -99,9 +99,10 @@ assert_eq "both POSTs accepted" 2 "$(grep -o '"accepted":2' "$T/out" | wc -l)"
 
 # 503 when the store cannot write: another process holds the write lock.
 if [ -n "${SQLITE3:-}" ]; then
-	( echo 'BEGIN EXCLUSIVE;'; sleep 3; echo 'COMMIT;' ) | "$SQLITE3" "$T/events.db" &
+	( echo 'BEGIN EXCLUSIVE;'; echo "SELECT 'locked';"; sleep 3; echo 'COMMIT;' ) |
+	    "$SQLITE3" "$T/events.db" >"$T/lock.out" &
 	lockpid=$!
-	sleep 0.5
+	av_wait_for 10 grep -q locked "$T/lock.out" || fail "sqlite3 did not lock"
 	batch 60 60 >"$T/b5"
 	st=$(post "$T/b5")
 	wait $lockpid
