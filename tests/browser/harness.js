@@ -191,8 +191,11 @@ function artifacts() {
 	return d;
 }
 
-/* Run the test body; report and exit with automake's codes. */
+/* Run the test body; report and exit with automake's codes. Skips first
+ * when Chromium or playwright-core is missing. */
 function main(name, body) {
+	playwright();
+	chromiumPath();
 	const hard = setTimeout(() => {
 		console.log('FAIL: ' + name + ': took longer than 240 s');
 		cleanup().finally(() => process.exit(1));

@@ -147,6 +147,18 @@ h.main('ui', async () => {
 	await a.keyboard.press('Escape');
 	await a.waitForSelector('#detail', { state: 'hidden' });
 
+	/* The same with the keyboard: focus the feed, arrow down, Enter. */
+	await a.focus('#feed');
+	await a.keyboard.press('ArrowDown');
+	await a.keyboard.press('ArrowDown');
+	await a.keyboard.press('Enter');
+	await a.waitForSelector('#detail:not([hidden])');
+	h.eq('detail by keyboard', (await h.feedTexts(a))[1], await a.textContent('#detail-line'));
+	await a.keyboard.press('Escape');
+	await a.waitForSelector('#detail', { state: 'hidden' });
+	h.eq('focus back on the row', (await h.feedTexts(a))[1],
+	    await a.evaluate(() => document.activeElement.querySelector('.msg').textContent));
+
 	/* Reconnect: drop every stream, send events while down, and after a
 	 * "lagged"; each must show exactly once. */
 	const count0 = await a.$$eval('#feed .row', (l) => l.length);
