@@ -506,7 +506,12 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	    client_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW, 0);
 	bufferevent_set_timeouts(c->bev, &idle, NULL);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/*
+	 * EV_WRITE is on by default and arms itself when a reply is queued;
+	 * enabling it here would poll an empty buffer: two epoll_ctl calls
+	 * and a wakeup for nothing on every connection.
+	 */
+	bufferevent_enable(c->bev, EV_READ);
 	TAILQ_INSERT_TAIL(&srv->clients, c, entry);
 	srv->nclients++;
 	cd->st.clients = srv->nclients;
