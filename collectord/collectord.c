@@ -327,9 +327,14 @@ cd_init(struct collectord *cd, char **cause)
 	so.segment_bytes = cd->conf.segment_bytes;
 	so.max_bytes = cd->conf.spool_max_bytes;
 	so.fsync = cd->conf.fsync;
-	if ((cd->spool = spool_open(&so, cause)) == NULL)
-		return -1;
+	/*
+	 * The socket first: "another collectord is listening" is the likelier
+	 * mistake and the clearer message. Nothing is accepted before the
+	 * loop runs, and by then the spool is open.
+	 */
 	if ((cd->srv = server_new(cd, cause)) == NULL)
+		return -1;
+	if ((cd->spool = spool_open(&so, cause)) == NULL)
 		return -1;
 	cd_spool_perms(cd);
 	if ((cd->fwd = fwd_new(cd, cause)) == NULL)

@@ -130,8 +130,11 @@ intake_file(struct intake *in, const char *name)
 			if (s == NDJSON_AGAIN)
 				break;
 			if (s == NDJSON_TOOLONG) {
+				char src[300];
+
+				snprintf(src, sizeof src, "fallback:%s", name);
 				deadletter_line(in->cd, "line over the limit",
-				    name, "", 0);
+				    src, "", 0);
 				cd->st.rejected_events++;
 				continue;
 			}
