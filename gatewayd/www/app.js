@@ -30,7 +30,9 @@ const PING_EVERY_MS = 25000;
 const PONG_WAIT_MS = 10000;
 const TOKEN_KEY = 'agentvis.token';
 const RENDER_GAP_MS = 100;	/* least time between two busy renders */
+const FLOOD_GAP_MS = 250;	/* ... and between two flooded ones */
 const BUSY_ROWS = 8;		/* rows in one render that make it busy */
+const FLOOD_ROWS = 60;		/* rows in one render that make it flooded */
 
 const TYPES = [
 	'agent_spawned', 'agent_activated', 'operation_allowed',
@@ -217,7 +219,7 @@ const state = {
 	filter: { type: '', agent: '', session: '', project: '' },
 	frame: 0,		/* a render is scheduled */
 	lastRender: 0,
-	lastBusy: false,
+	lastBusy: 0,		/* wait before the next render (ms) */
 	toastIds: new Set(),
 };
 
@@ -781,15 +783,17 @@ function niceMax(n) {
 
 /*
  * Ask for a frame if none is pending. A render after a busy one waits
- * until RENDER_GAP_MS have passed: at 1,000 events/s the feed then moves
- * ten times a second in steps of a hundred rows instead of sixty times
- * (each move repaints the whole list, which costs more than building
- * the rows), while a lone event still shows in the next frame.
+ * RENDER_GAP_MS, after a flooded one FLOOD_GAP_MS: at 1,000 events/s the
+ * feed then moves four times a second in steps of 250 rows instead of
+ * sixty times (each move lays out and repaints the visible list, which
+ * costs more than building the rows; nobody reads 1,000 lines a second),
+ * while a lone event still shows in the next frame.
  */
 function schedule() {
 	if (state.frame)
 		return;
-	const wait = state.lastBusy ? state.lastRender + RENDER_GAP_MS - performance.now() : 0;
+	const wait = state.lastBusy ? state.lastRender + state.lastBusy -
+	    performance.now() : 0;
 	if (wait > 1)
 		state.frame = setTimeout(() => {
 			state.frame = requestAnimationFrame(render);
@@ -802,7 +806,8 @@ function schedule() {
 function render() {
 	state.frame = 0;
 	state.lastRender = performance.now();
-	state.lastBusy = state.pending.length > BUSY_ROWS;
+	const n = state.pending.length;
+	state.lastBusy = n > FLOOD_ROWS ? FLOOD_GAP_MS : n > BUSY_ROWS ? RENDER_GAP_MS : 0;
 	renderFeed();
 	renderCounters();
 	renderAgents();
