@@ -45,6 +45,8 @@ struct fwd {
 	int			 backoff;	/* a retry is scheduled */
 	int			 renew;		/* new connection before next send */
 	int			 pristine;	/* batch is a plain prefix of the spool */
+	unsigned		 conn_reqs;	/* requests made on this connection */
+	int			 quick;		/* a stale connection was retried */
 	int			 neterr;	/* evhttp_request_error, or -1 */
 	struct event		*ev_retry;
 	struct event		*ev_kick;
@@ -95,6 +97,7 @@ fwd_connect(struct fwd *f)
 	evhttp_connection_set_retries(f->conn, 0);
 	evhttp_connection_set_max_body_size(f->conn, ANSWER_MAX);
 	f->renew = 0;
+	f->conn_reqs = 0;
 	return 0;
 }
 
@@ -230,6 +233,19 @@ fwd_done_cb(struct evhttp_request *req, void *arg)
 
 	f->req = NULL;		/* f->sent stays: a 422 names positions in it */
 	code = req != NULL ? evhttp_request_get_response_code(req) : 0;
+	if (code == 0 && f->conn_reqs > 1 && !f->quick && !cd->stopping) {
+		/*
+		 * The gateway may have closed an idle keep-alive connection
+		 * just as we reused it: try once more at once on a new one
+		 * before calling it an outage.
+		 */
+		f->quick = 1;
+		f->renew = 1;
+		cd->st.retries++;
+		log_debug("gateway: %s on a reused connection, resending",
+		    fwd_errname(f->neterr));
+		goto out;
+	}
 	if (code == 0) {
 		cd->st.gateway_up = 0;
 		cd_set_error(cd, "gateway %s:%d: %s", cd->set.gw_host,
@@ -245,6 +261,7 @@ fwd_done_cb(struct evhttp_request *req, void *arg)
 		if (!cd->st.gateway_up && f->attempt > 0)
 			log_info("gateway answers again; delivering");
 		cd->st.gateway_up = 1;
+		f->quick = 0;
 		cd->st.flushed_batches++;
 		fwd_release(f);
 		goto out;
@@ -383,6 +400,7 @@ fwd_send(struct fwd *f)
 	free(body);
 	if (f->attempt > 0)
 		cd->st.retries++;
+	f->conn_reqs++;
 	if (evhttp_make_request(f->conn, f->req, EVHTTP_REQ_POST,
 	    cd->set.gw_path) == -1) {
 		/* libevent freed the request. */
