@@ -129,5 +129,6 @@ h.main('bench-frames', async () => {
 		    ['task', 'script', 'layout', 'recalcstyle'].map((k) =>
 		    f.busy[k] === undefined ? '-' : (100 * f.busy[k]).toFixed(0) + '%').join('/'));
 	}
-	console.log('baseline: 16.7 ms per frame at 60 Hz; the 0 events/s row is the idle page');
+	console.log('baseline: 16.7 ms per frame at 60 Hz; the 0 events/s row is the idle page; ' +
+	    frames.load());
 });

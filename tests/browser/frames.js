@@ -86,6 +86,12 @@ async function stop(page) {
 	};
 }
 
+/* The machine's 1-minute load average, to judge the figures by. */
+function load() {
+	return 'load average ' + require('os').loadavg()[0].toFixed(1) + ' on ' +
+	    require('os').cpus().length + ' CPUs';
+}
+
 /* One line of figures. */
 function format(f) {
 	const ms = (x) => x.toFixed(1) + ' ms';
@@ -100,4 +106,4 @@ function format(f) {
 	    pct(f.busy.layout) + ', style ' + pct(f.busy.recalcstyle) + ')' : '');
 }
 
-module.exports = { start, stop, format };
+module.exports = { start, stop, format, load };

@@ -210,4 +210,23 @@ h.main('ui', async () => {
 	h.eq('feed after the reset', ['[agent_spawned] phoenix agent created'],
 	    await h.feedTexts(a));
 	await h.stop(mock2);
+
+	/* Without tokens the page asks for ?user_id= from its own URL (the
+	 * seed's way), and no sign-in form shows. */
+	const mock3 = h.start('mock3', process.execPath, [
+		path.join(h.srcdir, 'tests/browser/mock-gateway.js'),
+		'--www', path.join(h.srcdir, 'gatewayd/www'), '--port', String(port)]);
+	await h.waitFor('open mock gateway', async () =>
+	    (await fetch(base + '/api/v1/health')).ok);
+	const c = await h.newPage(ctx);
+	const urls = [];
+	c.on('websocket', (w) => urls.push(w.url()));
+	await c.goto(base + '/?user_id=7');
+	await c.waitForSelector('#conn[data-state="live"]');
+	h.eq('user without tokens', 'user 7', await c.textContent('#who'));
+	h.check(urls[0].includes('user_id=7') && !urls[0].includes('token='),
+	    'stream URL ' + urls[0]);
+	h.check(!(await c.isVisible('#signin')), 'no sign-in without tokens');
+	h.eq('console errors (no tokens)', [], c.errors);
+	await h.stop(mock3);
 });
