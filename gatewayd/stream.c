@@ -3,12 +3,12 @@
  * connection manager.
  *
  * Fan-out is built to be cheap per client: each broadcast message is
- * serialised once into a refcounted buffer with LWS_PRE headroom, and
- * every matching connection queues a pointer to it. A connection writes
- * from its own queue when lws says it is writable. The queue is bounded
- * (ws_queue_len, checked as each ingest batch arrives); a client that
- * let it fill is dropped from the fan-out at once (its queue freed, so it
- * costs nobody anything), told
+ * serialised once, as a complete WebSocket frame, into a refcounted
+ * buffer, and every matching connection queues a pointer to it. When lws
+ * says a connection is writable, its queued frames go out in one write.
+ * The queue is bounded (ws_queue_len, checked as each ingest batch
+ * arrives); a client that let it fill is dropped from the fan-out at once
+ * (its queue freed, so it costs nobody anything), told
  * {"type":"lagged","resume_from":SEQ} and closed, and resumes with since.
  *
  * `since` replay pages through the store from the writable callback, a
