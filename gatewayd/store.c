@@ -21,10 +21,27 @@ struct store {
 	int64_t			(*now_ms)(void);
 };
 
+/* Most retain_days taken at its word (a million days): no overflow in ms. */
+#define STORE_DAYS_MAX	1000000LL
+
+/* opts with nonsense made harmless: negative means off, huge means keep. */
+static void
+store_opts_clean(const struct store_opts *in, struct store_opts *out)
+{
+	*out = *in;
+	if (out->retain_events < 0)
+		out->retain_events = 0;
+	if (out->retain_days < 0 || out->retain_days > STORE_DAYS_MAX)
+		out->retain_days = 0;
+	if (out->memory_per_type < 0)
+		out->memory_per_type = 0;
+}
+
 /* Open the back end named by spec. */
 struct store *
 store_open(const char *spec, const struct store_opts *opts, char **cause)
 {
+	struct store_opts	 o;
 	const struct store_ops	*ops;
 	const char		*arg;
 	struct store		*st;
@@ -54,7 +71,8 @@ store_open(const char *spec, const struct store_opts *opts, char **cause)
 		return NULL;
 	}
 
-	if ((b = ops->open(arg, opts, cause)) == NULL)
+	store_opts_clean(opts, &o);
+	if ((b = ops->open(arg, &o, cause)) == NULL)
 		return NULL;
 	st = xcalloc(1, sizeof *st);
 	st->ops = ops;
@@ -84,7 +102,10 @@ store_kind(const struct store *st)
 void
 store_set_opts(struct store *st, const struct store_opts *opts)
 {
-	st->ops->set_opts(st->b, opts);
+	struct store_opts	o;
+
+	store_opts_clean(opts, &o);
+	st->ops->set_opts(st->b, &o);
 }
 
 /* Replace the clock; tests travel in time with it. */

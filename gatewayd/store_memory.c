@@ -43,9 +43,14 @@ struct mem_ev {
 	size_t		 len;
 };
 
-/* The FIFO of one type: v[(head + i) % cap] is the i-th oldest. */
+/*
+ * The FIFO of one type: v[(head + i) % alloc] is the i-th oldest. It
+ * grows up to cap as events come, so a large memory_per_type costs
+ * nothing until it is used.
+ */
 struct mem_ring {
 	struct mem_ev	**v;
+	size_t		  alloc;
 	size_t		  cap;
 	size_t		  head;
 	size_t		  n;
@@ -217,7 +222,23 @@ mem_ev_free(struct mem_ev *e)
 static struct mem_ev *
 mem_ring_at(const struct mem_ring *r, size_t i)
 {
-	return r->v[(r->head + i) % r->cap];
+	return r->v[(r->head + i) % r->alloc];
+}
+
+/* Move r's events into a new array of size alloc, oldest first. */
+static void
+mem_ring_realloc(struct mem_ring *r, size_t alloc)
+{
+	struct mem_ev	**v;
+	size_t		  i;
+
+	v = xcalloc(alloc, sizeof *v);
+	for (i = 0; i < r->n; i++)
+		v[i] = mem_ring_at(r, i);
+	free(r->v);
+	r->v = v;
+	r->alloc = alloc;
+	r->head = 0;
 }
 
 /* Drop the oldest event of ring r. */
@@ -227,7 +248,7 @@ mem_evict(struct mem_store *mem, struct mem_ring *r)
 	struct mem_ev	*e = r->v[r->head];
 
 	r->v[r->head] = NULL;
-	r->head = (r->head + 1) % r->cap;
+	r->head = (r->head + 1) % r->alloc;
 	r->n--;
 	mem->total--;
 	mem_set_del(&mem->ids, e);
@@ -239,21 +260,15 @@ static void
 mem_resize(struct mem_store *mem, size_t cap)
 {
 	struct mem_ring	*r;
-	struct mem_ev	**v;
-	size_t		  i;
-	int		  t;
+	int		 t;
 
 	for (t = 0; t < EVT__COUNT; t++) {
 		r = &mem->rings[t];
 		while (r->n > cap)
 			mem_evict(mem, r);
-		v = xcalloc(cap, sizeof *v);
-		for (i = 0; i < r->n; i++)
-			v[i] = mem_ring_at(r, i);
-		free(r->v);
-		r->v = v;
+		if (r->alloc > cap)
+			mem_ring_realloc(r, cap);
 		r->cap = cap;
-		r->head = 0;
 	}
 	mem->per_type = cap;
 }
@@ -365,7 +380,7 @@ mem_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
 	struct mem_ring		*r;
 	char			 received_at[TS_LEN];
 	const char		*json;
-	size_t			 i;
+	size_t			 i, grow;
 	int			 stored = 0;
 
 	ev = xreallocarray(NULL, n, sizeof *ev);
@@ -385,6 +400,10 @@ mem_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
 		r = &mem->rings[ev[i].type];
 		if (r->n == r->cap)
 			mem_evict(mem, r);
+		if (r->n == r->alloc) {
+			grow = r->alloc < 32 ? 64 : r->alloc * 2;
+			mem_ring_realloc(r, grow < r->cap ? grow : r->cap);
+		}
 
 		e = xcalloc(1, sizeof *e);
 		e->seq = ++mem->last_seq;
@@ -401,7 +420,7 @@ mem_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
 		e->json = xstrndup(json, e->len);
 		store_ev_freeze(evs[i], e->json, e->len);
 
-		r->v[(r->head + r->n) % r->cap] = e;
+		r->v[(r->head + r->n) % r->alloc] = e;
 		r->n++;
 		mem->total++;
 		mem_set_add(&mem->ids, e);

@@ -541,7 +541,7 @@ sql_load(struct sql_store *sql, char **cause)
 		return -1;
 	}
 
-	/* At most SQL_FLUSH_EVENTS rows, more only after a crash mid-flush. */
+	/* The events since the last flush: about SQL_FLUSH_EVENTS at most. */
 	if (sqlite3_prepare_v2(sql->db, "SELECT seq, event_type, agent_id,"
 	    " session_id, user_id, project FROM events WHERE seq > ?1"
 	    " ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK) {

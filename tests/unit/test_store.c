@@ -1007,6 +1007,33 @@ START_TEST(test_query_model_after_retention)
 }
 END_TEST
 
+START_TEST(test_odd_opts)
+{
+	/* Negative: off; a huge age: keep; a huge cap: allocated as used. */
+	struct store_opts	 o = { -5, 1000000000000000LL, 1000000000000LL };
+	struct store		*st;
+	struct json_object	*evs[100];
+	char			*cause = NULL;
+	int			 b, i;
+
+	setup_backend(_i);
+	st = open_store(&o);
+	for (b = 0; b < 20; b++) {
+		for (i = 0; i < 100; i++)
+			evs[i] = mkev(EVT_TASK_STARTED, "a", 0);
+		insert_ok(st, evs, 100, 100, NULL);
+	}
+	fake_now += 10000LL * 86400000LL;
+	ck_assert_int_eq(store_retain(st, &cause), 0);
+	ck_assert_int_eq(total(st), 2000);
+	o.retain_days = -1;
+	store_set_opts(st, &o);
+	ck_assert_int_eq(store_retain(st, &cause), 0);
+	store_close(st);
+	teardown_backend();
+}
+END_TEST
+
 /* Test cases looping over both back ends. */
 static TCase *
 tcase_both(const char *name)
@@ -1411,6 +1438,7 @@ store_suite(void)
 	tcase_add_loop_test(tc, test_dedup_key_is_timestamp_and_id, 0,
 	    NBACKENDS);
 	tcase_add_loop_test(tc, test_query_model, 0, NBACKENDS);
+	tcase_add_loop_test(tc, test_odd_opts, 0, NBACKENDS);
 	tcase_add_loop_test(tc, test_query_model_after_retention, 0,
 	    NBACKENDS);
 	suite_add_tcase(s, tc);
