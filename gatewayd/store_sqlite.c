@@ -682,7 +682,10 @@ sql_open(const char *path, const struct store_opts *opts, char **cause)
 		goto fail;
 	}
 	/* See the top of the file for why WAL and NORMAL. */
-	pragma = xasprintf("PRAGMA wal_autocheckpoint = %d", SQL_WAL_PAGES);
+	/* The WAL file keeps its size after a checkpoint; cap what it keeps. */
+	pragma = xasprintf("PRAGMA wal_autocheckpoint = %d;"
+	    " PRAGMA journal_size_limit = %d", SQL_WAL_PAGES,
+	    SQL_WAL_PAGES * 4096 * 2);
 	rc = sql_exec(sql, "PRAGMA journal_mode = WAL", "journal_mode",
 	    cause) != 0 ||
 	    sql_exec(sql, "PRAGMA synchronous = NORMAL", "synchronous",
