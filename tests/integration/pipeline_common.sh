@@ -86,6 +86,30 @@ ws_wait() {
 	echo $? >"$T/$1.rc"
 }
 
+# Follow the stream as a dashboard does: when gatewayd says the client
+# lagged behind its bounded queue (a slow client, e.g. under ASan), resume
+# with since= from resume_from. ws_follow NAME EXPECTED QUERY; all messages
+# of all connections go to $T/NAME.out. Run it in the background.
+ws_follow() {
+	local name=$1 want=$2 q=$3 since=0 last rc
+	: >"$T/$name.out"
+	while :; do
+		"$WSCLIENT" -n $((want - since + 1)) -t "${WS_LIMIT_MS:-550000}" "$PORT" \
+		    "$STREAM?$q&since=$since" >>"$T/$name.out" 2>>"$T/$name.err"
+		rc=$?
+		last=$(tail -n 1 "$T/$name.out")
+		case $last in
+		*'"type":"lagged"'*)
+			since=$(echo "$last" | jq .resume_from)
+			echo "lagged at $since" >>"$T/$name.lagged"
+			;;
+		*)
+			return $rc
+			;;
+		esac
+	done
+}
+
 # Wait until gatewayd has N stream connections.
 ws_wait_conns() {
 	av_wait_for 10 sh -c "\"$CURL\" -s \"$URL/api/v1/agents/activity/connections\" | grep -q '\"count\":$1,'" ||
