@@ -21,7 +21,7 @@
 
 struct store;
 
-/* Limits and policies given at open (and on SIGHUP via store_set_retention). */
+/* Limits and policies given at open (and on SIGHUP via store_set_opts). */
 struct store_opts {
 	long long	retain_events;	/* keep at most this many events; 0 = no limit */
 	long long	retain_days;	/* drop events older than this; 0 = keep */
