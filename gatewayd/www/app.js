@@ -29,10 +29,11 @@ const BACKOFF_MAX_MS = 15000;
 const PING_EVERY_MS = 25000;
 const PONG_WAIT_MS = 10000;
 const TOKEN_KEY = 'agentvis.token';
-const RENDER_GAP_MS = 100;	/* least time between two busy renders */
-const FLOOD_GAP_MS = 250;	/* ... and between two flooded ones */
-const BUSY_ROWS = 8;		/* rows in one render that make it busy */
-const FLOOD_ROWS = 60;		/* rows in one render that make it flooded */
+const QUIET_GAP_MS = 33;	/* least time between two renders */
+const BUSY_GAP_MS = 100;	/* ... after one of BUSY_ROWS or more */
+const BUSY_ROWS = 3;
+const FLOOD_GAP_MS = 250;	/* ... after one of FLOOD_ROWS or more */
+const FLOOD_ROWS = 60;
 
 const TYPES = [
 	'agent_spawned', 'agent_activated', 'operation_allowed',
@@ -219,7 +220,7 @@ const state = {
 	filter: { type: '', agent: '', session: '', project: '' },
 	frame: 0,		/* a render is scheduled */
 	lastRender: 0,
-	lastBusy: 0,		/* wait before the next render (ms) */
+	gap: 0,			/* least time before the next render (ms) */
 	toastIds: new Set(),
 };
 
@@ -468,7 +469,7 @@ function renderAgent(a) {
 		const pct = Math.max(0, Math.min(100, a.remaining / total * 100));
 		const bar = n.querySelector('.bar');
 		bar.className = 'bar' + (pct <= 0 ? ' out' : pct < 25 ? ' low' : '');
-		bar.firstChild.style.width = pct.toFixed(1) + '%';
+		bar.firstChild.style.transform = 'scaleX(' + (pct / 100).toFixed(4) + ')';
 		bar.setAttribute('aria-valuemax', String(total));
 		bar.setAttribute('aria-valuenow', String(a.remaining));
 		bar.setAttribute('aria-label', 'budget of ' + a.name);
@@ -782,18 +783,16 @@ function niceMax(n) {
  * ------------------------------------------------------------------- */
 
 /*
- * Ask for a frame if none is pending. A render after a busy one waits
- * RENDER_GAP_MS, after a flooded one FLOOD_GAP_MS: at 1,000 events/s the
- * feed then moves four times a second in steps of 250 rows instead of
- * sixty times (each move lays out and repaints the visible list, which
- * costs more than building the rows; nobody reads 1,000 lines a second),
- * while a lone event still shows in the next frame.
+ * Ask for a frame if none is pending. Each render lays out and repaints
+ * the visible list, which costs far more than building rows, so renders
+ * are spaced by how busy the previous one was: a stream of events moves
+ * the feed ten times a second (at 1,000 events/s four) rather than sixty;
+ * nobody reads faster. A lone event still shows within two frames.
  */
 function schedule() {
 	if (state.frame)
 		return;
-	const wait = state.lastBusy ? state.lastRender + state.lastBusy -
-	    performance.now() : 0;
+	const wait = state.lastRender + state.gap - performance.now();
 	if (wait > 1)
 		state.frame = setTimeout(() => {
 			state.frame = requestAnimationFrame(render);
@@ -807,7 +806,8 @@ function render() {
 	state.frame = 0;
 	state.lastRender = performance.now();
 	const n = state.pending.length;
-	state.lastBusy = n > FLOOD_ROWS ? FLOOD_GAP_MS : n > BUSY_ROWS ? RENDER_GAP_MS : 0;
+	state.gap = n >= FLOOD_ROWS ? FLOOD_GAP_MS : n >= BUSY_ROWS ? BUSY_GAP_MS :
+	    QUIET_GAP_MS;
 	renderFeed();
 	renderCounters();
 	renderAgents();

@@ -116,8 +116,8 @@ h.main('bench-frames', async () => {
 	await page.screenshot({ path: path.join(h.artifacts(), 'bench-frames.png') });
 
 	console.log('dashboard frame times (headless Chromium ' +
-	    (await ctx.browser()?.version?.() || '') + ', ' + SECONDS + ' s per rate)');
-	console.log('events/s  sent    shown   frames  p50 ms  p99 ms  max ms  >50ms  long tasks (max ms)  main thread busy: all/script/layout/style');
+	    ctx.browser().version() + ', ' + SECONDS + ' s per rate)');
+	console.log('events/s  sent    shown   frames  p50 ms  p99 ms  max ms  >50ms  long tasks (max ms)  main thread busy: all/script/layout/style  renderer CPU');
 	for (const r of rows) {
 		const f = r.f;
 		console.log(String(r.rate).padStart(8) + '  ' + String(r.sent).padEnd(6) +
@@ -127,7 +127,8 @@ h.main('bench-frames', async () => {
 		    '  ' + (f.longTasks === null ? 'n/a' : (f.longTasks + ' (' +
 		    f.longMax.toFixed(1) + ')').padEnd(19)) + '  ' +
 		    ['task', 'script', 'layout', 'recalcstyle'].map((k) =>
-		    f.busy[k] === undefined ? '-' : (100 * f.busy[k]).toFixed(0) + '%').join('/'));
+		    f.busy[k] === undefined ? '-' : (100 * f.busy[k]).toFixed(0) + '%').join('/') +
+		    '  ' + (f.cpu.renderer === undefined ? '-' : (100 * f.cpu.renderer).toFixed(0) + '%'));
 	}
 	console.log('baseline: 16.7 ms per frame at 60 Hz; the 0 events/s row is the idle page; ' +
 	    frames.load());

@@ -147,17 +147,17 @@ h.main('dashboard', async () => {
 		state: n.querySelector('.state').textContent,
 		op: n.querySelector('.agent-op').textContent.replace(/^\S+\s+/, ''),
 		budget: n.querySelector('.budget-text').textContent,
-		bar: n.querySelector('.bar > span').style.width,
+		bar: n.querySelector('.bar > span').style.transform,
 	}));
 	h.eq('coder card', { name: 'coder', role: 'worker · coder-1', state: 'idle',
-		op: 'implemented auth (2.5s)', budget: '90/100', bar: '90%' }, await card(a));
+		op: 'implemented auth (2.5s)', budget: '90/100', bar: 'scaleX(0.9)' }, await card(a));
 	await hook('budget-updated', ...CODER, '--remaining', '40', '--total', '100',
 	    '--delta', '-50');
 	await a.waitForFunction(() => {
 		const n = document.querySelector('.agent[data-agent-id="coder-1"] .budget-text');
 		return n && n.textContent === '40/100';
 	});
-	h.eq('budget bar after update', '40%', (await card(a)).bar);
+	h.eq('budget bar after update', 'scaleX(0.4)', (await card(a)).bar);
 
 	/* A notification reaches alice's page only, and bob's only his. */
 	await hook('operation-denied', ...CODER, '--operation', 'write_file',

@@ -24,9 +24,29 @@ async function metrics(page) {
 	return out;
 }
 
+/*
+ * CPU seconds used so far by Chromium's processes, by type (browser,
+ * renderer, gpu, utility): unlike frame times, this hardly depends on how
+ * busy the rest of the machine is.
+ */
+async function cpu(page) {
+	const b = page.context().browser();
+	if (!b)
+		return null;
+	if (!page.__bcdp)
+		page.__bcdp = await b.newBrowserCDPSession();
+	const r = await page.__bcdp.send('SystemInfo.getProcessInfo');
+	const out = {};
+	for (const p of r.processInfo)
+		out[p.type] = (out[p.type] || 0) + p.cpuTime;
+	out.at = Date.now();
+	return out;
+}
+
 /* Start recording in the page. */
 async function start(page) {
 	page.__m0 = await metrics(page).catch(() => null);
+	page.__c0 = await cpu(page).catch(() => null);
 	await page.evaluate(() => {
 		const rec = { deltas: [], long: [], last: 0, on: true };
 		window.__frames = rec;
@@ -61,6 +81,16 @@ async function stop(page) {
 		return { deltas: rec.deltas, long: rec.long };
 	});
 	const m1 = await metrics(page).catch(() => null);
+	const c1 = await cpu(page).catch(() => null);
+	const c0 = page.__c0;
+	/* Share of one CPU each kind of Chromium process used. */
+	const cpuShare = {};
+	if (c0 && c1) {
+		const wall = (c1.at - c0.at) / 1000;
+		for (const k of Object.keys(c1))
+			if (k !== 'at')
+				cpuShare[k] = (c1[k] - (c0[k] || 0)) / wall;
+	}
 	const m0 = page.__m0;
 	/* Share of wall time the renderer's main thread spent, per kind. */
 	const busy = {};
@@ -83,6 +113,7 @@ async function stop(page) {
 		longMax: long.length ? Math.max(...long) : 0,
 		longTotal: long.reduce((a, b) => a + b, 0),
 		busy,
+		cpu: cpuShare,
 	};
 }
 
@@ -103,7 +134,10 @@ function format(f) {
 	    ' (max ' + ms(f.longMax) + ', total ' + ms(f.longTotal) + ')') +
 	    (f.busy.task !== undefined ? ', main thread busy ' +
 	    pct(f.busy.task) + ' (script ' + pct(f.busy.script) + ', layout ' +
-	    pct(f.busy.layout) + ', style ' + pct(f.busy.recalcstyle) + ')' : '');
+	    pct(f.busy.layout) + ', style ' + pct(f.busy.recalcstyle) + ')' : '') +
+	    (f.cpu.renderer !== undefined ? ', CPU renderer ' + pct(f.cpu.renderer) +
+	    ' browser ' + pct(f.cpu.browser || 0) + ' gpu ' + pct(f.cpu.gpu || 0) +
+	    ' of one core' : '');
 }
 
 module.exports = { start, stop, format, load };

@@ -145,22 +145,25 @@ function eq(what, want, got) {
 		    ', got ' + JSON.stringify(got));
 }
 
-/* Launch headless Chromium with a fresh profile. */
+/*
+ * Launch headless Chromium (playwright gives it a fresh, temporary
+ * user-data-dir) and return a new context of it.
+ */
 async function launch() {
 	const pw = playwright();
 	const exe = chromiumPath();
-	const profile = path.join(tmpdir(), 'chromium-profile');
-	browser = await pw.chromium.launchPersistentContext(profile, {
+	browser = await pw.chromium.launch({
 		executablePath: exe,
 		headless: true,
-		viewport: { width: 1400, height: 900 },
-		colorScheme: 'dark',
 		args: ['--headless', '--no-sandbox', '--disable-gpu',
 			'--disable-quic', '--no-first-run',
 			'--disable-background-networking',
 			'--disable-component-update', '--disable-sync'],
 	});
-	return browser;
+	return browser.newContext({
+		viewport: { width: 1400, height: 900 },
+		colorScheme: 'dark',
+	});
 }
 
 /*

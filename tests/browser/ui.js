@@ -89,7 +89,8 @@ h.main('ui', async () => {
 	await a.waitForFunction(() => document.querySelectorAll('#feed .row').length >= 5);
 	h.eq('feed lines', seed, await h.feedTexts(a));
 	h.eq('budget text', '90/100', await a.textContent('.agent .budget-text'));
-	h.eq('budget bar width', '90%', await a.$eval('.agent .bar > span', (n) => n.style.width));
+	h.eq('budget bar fill', 'scaleX(0.9)', await a.$eval('.agent .bar > span',
+	    (n) => n.style.transform));
 	h.eq('agent state', 'idle', await a.textContent('.agent .state'));
 
 	/* The other wordings. */
