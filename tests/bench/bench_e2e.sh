@@ -13,7 +13,7 @@
 #     what was lost on the way (not acked, not stored, not streamed)
 #     (target >= 50,000 events/s, zero loss). Then the stages alone:
 #     collectord's ack rate with gatewayd stopped (spooling only), and
-#     collectord's drain of that spool into gatewayd.
+#     collectord's drain of that spool into gatewayd (and the WebSocket).
 #  3. fan-out: tests/bench/bench_gatewayd_fanout (the gatewayd bench's
 #     load client) on this gatewayd: N clients each receiving every event.
 #  4. memory: VmRSS/VmHWM of both daemons, idle and after the load.
@@ -191,6 +191,12 @@ latency() {
 		    r, rate, late / 1000, got, n, timed, fail
 		printf "      latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
 		    p50 / 1000, p90 / 1000, p99 / 1000, max / 1000 }'
+	# Where it went, at the event's millisecond timestamps.
+	awk '{ for (i = 1; i < NF; i++) v[$i] = $(i + 1) } END {
+		printf "      p50 / p99 ms by stage (1 ms resolution): hookcli start %.0f / %.0f, hookcli -> collectord -> gatewayd %.0f / %.0f, gatewayd -> WebSocket %.0f / %.0f\n",
+		    v["hook_p50_us"] / 1000, v["hook_p99_us"] / 1000,
+		    v["collect_p50_us"] / 1000, v["collect_p99_us"] / 1000,
+		    v["gw_p50_us"] / 1000, v["gw_p99_us"] / 1000 }' "$f"
 	P50=$(awk -v v="$(val p50_us "$f")" 'BEGIN { printf "%.2f", v / 1000 }')
 	P99=$(awk -v v="$(val p99_us "$f")" 'BEGIN { printf "%.2f", v / 1000 }')
 	LOST=$((n - $(val events "$f")))
@@ -275,27 +281,19 @@ if [ "$STAGES" = 1 ]; then
 	b0=$(cd_stat flushedBatches)
 	cd_cpu0=$(cpu_us "$CDPID")
 	gw_up
-	# Polled every 10 ms (the drain takes about a second), timed from the
-	# first event stored, not from gatewayd's start: how soon collectord
-	# retries is not the rate.
-	i=0
-	while [ "$(stored)" -eq "$s0" ] && [ $i -lt 3000 ]; do
-		i=$((i + 1))
-		sleep 0.01
-	done
-	t0=$(now_us)
-	s0b=$(stored)
-	i=0
-	while [ "$(stored)" -lt $((s0 + STAGE_N)) ] && [ $i -lt 12000 ]; do
-		i=$((i + 1))
-		sleep 0.01
-	done
-	t1=$(now_us)
+	# Timed by a WebSocket client from the first event to the last (it
+	# may miss the first few if collectord is quicker than it): how soon
+	# collectord retries the restarted gateway is not the rate.
+	probe_start -i 1000 -t 120000
+	probe_wait
+	wait_for 100 sh -c "[ \$(sqlite3 '$DB' 'SELECT count(*) FROM events') -ge $((s0 + STAGE_N)) ]"
+	t0=$(val first_us "$T/probe.out")
+	t1=$(val last_us "$T/probe.out")
+	STAGE_DRAIN=$(awk -v n="$(val events "$T/probe.out")" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b > a) ? (n - 1) / ((b - a) / 1e6) : 0 }')
 	cd_cpu=$(($(cpu_us "$CDPID") - cd_cpu0))
 	gw_cpu=$(cpu_us "$GWPID")	# all of it: started for this stage
 	nb=$(($(cd_stat flushedBatches) - b0))
-	STAGE_DRAIN=$(awk -v n="$(($(stored) - s0b))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b > a) ? n / ((b - a) / 1e6) : 0 }')
-	echo "collectord spool -> gatewayd -> SQLite (the backlog drained, no WebSocket client): $STAGE_DRAIN events/s"
+	echo "collectord spool -> gatewayd -> SQLite -> WebSocket (the backlog drained, no client load): $STAGE_DRAIN events/s ($(val events "$T/probe.out") streamed, $(($(stored) - s0)) stored)"
 	# One request in flight at a time: a request's round trip bounds the
 	# rate. Far more wall time per request than CPU means waiting.
 	awk -v nb="$nb" -v n="$STAGE_N" -v a="$t0" -v b="$t1" -v g="$gw_cpu" -v c="$cd_cpu" 'BEGIN {
@@ -321,8 +319,9 @@ for c in $FAN; do
 fan-out $c clients x $FAN_RATE/s, p50 / p99|$p50 / $p99 ms ($pct delivered)|-|broadcast < 50 ms"
 done
 
+gw_hwm_fan=$(mem VmHWM "$GWPID")
 echo "--- 4. memory (KiB)"
-echo "gatewayd:   idle $gw_rss_idle, peak during throughput $gw_rss_load, VmHWM $gw_hwm"
+echo "gatewayd:   idle $gw_rss_idle, peak during throughput $gw_rss_load, VmHWM $gw_hwm; VmHWM after the fan-out $gw_hwm_fan"
 echo "collectord: idle $cd_rss_idle, peak during throughput $cd_rss_load, VmHWM $cd_hwm"
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
@@ -340,9 +339,9 @@ echo "== summary"
 	echo "CPU per event: gatewayd / collectord|$GW_US_EV / $CD_US_EV us|-|-"
 	if [ "$STAGES" = 1 ]; then
 		echo "stage: collectord alone (spool + ack)|$STAGE_ACK events/s|-|-"
-		echo "stage: collectord spool -> gatewayd -> SQLite|$STAGE_DRAIN events/s|-|-"
+		echo "stage: collectord spool -> gatewayd -> WebSocket (no intake)|$STAGE_DRAIN events/s|-|-"
 	fi
 	echo "$FANLINES" | sed '/^$/d'
-	echo "gatewayd RSS idle / under load|$gw_rss_idle / $gw_rss_load KiB|-|-"
+	echo "gatewayd RSS idle / under load / peak with fan-out|$gw_rss_idle / $gw_rss_load / $gw_hwm_fan KiB|-|-"
 	echo "collectord RSS idle / under load|$cd_rss_idle / $cd_rss_load KiB|-|-"
 } | awk -F'|' '{ printf "%-62s %-26s %-11s %s\n", $1, $2, $3, $4 }'

@@ -3,7 +3,7 @@
  * WebSocket client on gatewayd's stream (libwebsockets' client API, like
  * a browser: no subprotocol).
  *
- *   e2e_probe [-n count] [-t ms] [-k key] [-r readyfile] port path
+ *   e2e_probe [-n count] [-t ms] [-i ms] [-k key] [-r readyfile] port path
  *
  * Notes the receive time (CLOCK_REALTIME, the clock the sender stamps
  * with) of every agent_event. When the event's metadata carries the
@@ -11,14 +11,22 @@
  * started hookcli), receive time minus that is one latency sample.
  * -r creates readyfile once the server's "connected" message arrived, so
  * the script starts sending only when nothing can be missed. Stops after
- * count agent_events or ms milliseconds, whichever is first, and prints
- * one line of figures:
+ * count agent_events, after -t ms, or -i ms after the last agent_event
+ * (once one came), whichever is first, and prints one line of figures:
  *
  *   events N lagged L other O first_us F last_us L samples S
  *   p50_us A p90_us B p99_us C max_us D cpu_us U
+ *   hook_p50_us .. hook_p99_us .. collect_p50_us .. collect_p99_us ..
+ *   gw_p50_us .. gw_p99_us ..
  *
  * where cpu_us is the probe's own CPU time (user + system), so a
- * benchmark can tell what the measuring cost.
+ * benchmark can tell what the measuring cost. The timed latency is split
+ * at the event's two timestamps (millisecond resolution, so read these
+ * for queues, not for sub-millisecond costs): hook, t0 to the event's
+ * "timestamp" (hookcli starting and building the event); collect, that
+ * to "received_at" (hookcli's send, collectord, the HTTP request); gw,
+ * that to the receive time (gatewayd storing and broadcasting, and the
+ * WebSocket).
  *
  * Exit 0 when count events arrived (or no count was given), 1 otherwise,
  * 2 when the connection failed.
@@ -38,8 +46,8 @@
 #include <libwebsockets.h>
 
 static struct lws_context	*ctx;
-static lws_sorted_usec_list_t	 sul_stop;
-static long			 want_n = -1;
+static lws_sorted_usec_list_t	 sul_stop, sul_idle;
+static long			 want_n = -1, idle_ms = -1;
 static long			 got_n, lagged, other;
 static int64_t			 first_us, last_us;
 static const char		*key = "t0_us";
@@ -49,8 +57,12 @@ static const char		*readyfile;
 static int			 done, rc = 1;
 static char			*rxbuf;
 static size_t			 rxlen, rxcap;
-static int64_t			*lat;
-static size_t			 nlat, latcap;
+/* A growing set of samples, µs. */
+struct probe_set {
+	int64_t	*v;
+	size_t	 n, cap;
+};
+static struct probe_set		 lat, seg_hook, seg_collect, seg_gw;
 
 /* Wall clock in µs. */
 static int64_t
@@ -62,7 +74,7 @@ probe_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* -t elapsed: stop the service loop. */
+/* -t or -i elapsed: stop the service loop. */
 static void
 probe_stop_cb(lws_sorted_usec_list_t *sul)
 {
@@ -71,16 +83,41 @@ probe_stop_cb(lws_sorted_usec_list_t *sul)
 	lws_cancel_service(ctx);
 }
 
-/* Keep one latency sample. */
+/* Keep one sample. */
 static void
-probe_sample(int64_t us)
+probe_sample(struct probe_set *ps, int64_t us)
 {
-	if (nlat == latcap) {
-		latcap = latcap ? latcap * 2 : 65536;
-		if ((lat = realloc(lat, latcap * sizeof *lat)) == NULL)
+	if (ps->n == ps->cap) {
+		ps->cap = ps->cap ? ps->cap * 2 : 65536;
+		if ((ps->v = realloc(ps->v, ps->cap * sizeof *ps->v)) == NULL)
 			abort();
 	}
-	lat[nlat++] = us;
+	ps->v[ps->n++] = us;
+}
+
+/*
+ * The µs since the epoch of the first "name":"YYYY-MM-DDTHH:MM:SS.mmmZ" in
+ * the message, or -1.
+ */
+static int64_t
+probe_stamp(const char *name)
+{
+	char		 pat[32];
+	const char	*p;
+	struct tm	 tm;
+	int		 ms, len;
+
+	len = snprintf(pat, sizeof pat, "\"%s\":\"", name);
+	if ((p = memmem(rxbuf, rxlen, pat, (size_t)len)) == NULL)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	if (sscanf(p + len, "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	    &ms) != 7)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon--;
+	return (int64_t)timegm(&tm) * 1000000 + ms * 1000;
 }
 
 /* Account for one complete message in rxbuf. */
@@ -91,7 +128,7 @@ probe_message(void)
 	static const char	 lg[] = "{\"type\":\"lagged\"";
 	static const char	 cn[] = "{\"type\":\"connected\"";
 	const char		*p;
-	int64_t			 now = probe_now_us();
+	int64_t			 now = probe_now_us(), t0, ts, rx;
 	int			 fd;
 
 	rxbuf[rxlen] = '\0';
@@ -100,10 +137,23 @@ probe_message(void)
 			first_us = now;
 		last_us = now;
 		p = memmem(rxbuf, rxlen, keypat, keypatlen);
-		if (p != NULL)
-			probe_sample(now - strtoll(p + keypatlen, NULL, 10));
+		if (p != NULL) {
+			t0 = strtoll(p + keypatlen, NULL, 10);
+			probe_sample(&lat, now - t0);
+			/* The event's own timestamp comes first in the text. */
+			ts = probe_stamp("timestamp");
+			rx = probe_stamp("received_at");
+			if (ts != -1 && rx != -1) {
+				probe_sample(&seg_hook, ts - t0);
+				probe_sample(&seg_collect, rx - ts);
+				probe_sample(&seg_gw, now - rx);
+			}
+		}
 		if (want_n >= 0 && got_n >= want_n)
 			done = 1;
+		else if (idle_ms >= 0)
+			lws_sul_schedule(ctx, 0, &sul_idle, probe_stop_cb,
+			    idle_ms * 1000);
 	} else if (rxlen >= sizeof lg - 1 &&
 	    memcmp(rxbuf, lg, sizeof lg - 1) == 0)
 		lagged++;
@@ -166,28 +216,29 @@ probe_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The q-quantile (nearest rank) of the sorted samples. */
-static int64_t
-probe_quantile(double q)
+/* The q-quantile (nearest rank) of a set, sorting it. */
+static long long
+probe_quantile(struct probe_set *ps, double q)
 {
 	size_t	i;
 
-	if (nlat == 0)
+	if (ps->n == 0)
 		return 0;
-	i = (size_t)(q * (double)nlat + 0.999999);
+	qsort(ps->v, ps->n, sizeof *ps->v, probe_cmp);
+	i = (size_t)(q * (double)ps->n + 0.999999);
 	if (i < 1)
 		i = 1;
-	if (i > nlat)
-		i = nlat;
-	return lat[i - 1];
+	if (i > ps->n)
+		i = ps->n;
+	return (long long)ps->v[i - 1];
 }
 
 /* Print usage and exit. */
 static void
 probe_usage(void)
 {
-	fprintf(stderr, "usage: e2e_probe [-n count] [-t ms] [-k key] "
-	    "[-r readyfile] port path\n");
+	fprintf(stderr, "usage: e2e_probe [-n count] [-t ms] [-i ms] "
+	    "[-k key] [-r readyfile] port path\n");
 	exit(2);
 }
 
@@ -201,8 +252,11 @@ main(int argc, char **argv)
 	long					 stop_ms = -1;
 	int					 ch;
 
-	while ((ch = getopt(argc, argv, "k:n:r:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "i:k:n:r:t:")) != -1) {
 		switch (ch) {
+		case 'i':
+			idle_ms = atol(optarg);
+			break;
 		case 'k':
 			key = optarg;
 			break;
@@ -253,22 +307,30 @@ main(int argc, char **argv)
 		if (lws_service(ctx, 0) < 0)
 			break;
 	lws_sul_cancel(&sul_stop);
+	lws_sul_cancel(&sul_idle);
 	lws_context_destroy(ctx);
 
 	if (rc != 2)
 		rc = (want_n < 0 || got_n >= want_n) ? 0 : 1;
-	qsort(lat, nlat, sizeof *lat, probe_cmp);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("events %ld lagged %ld other %ld first_us %lld last_us %lld "
 	    "samples %zu p50_us %lld p90_us %lld p99_us %lld max_us %lld "
-	    "cpu_us %lld\n",
+	    "cpu_us %lld",
 	    got_n, lagged, other, (long long)first_us, (long long)last_us,
-	    nlat, (long long)probe_quantile(0.50),
-	    (long long)probe_quantile(0.90), (long long)probe_quantile(0.99),
-	    (long long)(nlat ? lat[nlat - 1] : 0),
+	    lat.n, probe_quantile(&lat, 0.50), probe_quantile(&lat, 0.90),
+	    probe_quantile(&lat, 0.99), probe_quantile(&lat, 1.0),
 	    (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
 	    ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-	free(lat);
+	printf(" hook_p50_us %lld hook_p99_us %lld collect_p50_us %lld "
+	    "collect_p99_us %lld gw_p50_us %lld gw_p99_us %lld\n",
+	    probe_quantile(&seg_hook, 0.50), probe_quantile(&seg_hook, 0.99),
+	    probe_quantile(&seg_collect, 0.50),
+	    probe_quantile(&seg_collect, 0.99),
+	    probe_quantile(&seg_gw, 0.50), probe_quantile(&seg_gw, 0.99));
+	free(lat.v);
+	free(seg_hook.v);
+	free(seg_collect.v);
+	free(seg_gw.v);
 	free(rxbuf);
 	return rc;
 }
