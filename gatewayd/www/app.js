@@ -1073,6 +1073,9 @@ function signOut() {
 function setConn(s, text) {
 	$('conn').dataset.state = s;
 	$('conn-text').textContent = text;
+	/* The tab's title tells too, for an operator with many tabs. */
+	document.title = (s === 'live' ? '' : '(' + text.replace(/ in \d+ s$/, '') +
+	    ') ') + 'agentvis — agent activity';
 }
 
 const conn = {
