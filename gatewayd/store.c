@@ -63,8 +63,13 @@ store_open(const char *spec, const struct store_opts *opts, char **cause)
 		arg = "";
 	} else if (strncmp(spec, "postgres://", 11) == 0 ||
 	    strncmp(spec, "postgresql://", 13) == 0) {
-		*cause = xstrdup("PostgreSQL store not built yet");
+#ifdef AV_STORE_PG
+		ops = &store_postgres_ops;
+		arg = spec;
+#else
+		*cause = xstrdup("PostgreSQL store not built in");
 		return NULL;
+#endif
 	} else {
 		*cause = xasprintf("unknown store \"%s\" (sqlite:PATH, memory)",
 		    spec);

@@ -52,8 +52,9 @@ struct store_query {
 typedef int (*store_row_cb)(void *arg, int64_t seq, const char *json, size_t len);
 
 /*
- * Open spec ("sqlite:PATH", "memory"). NULL with *cause on failure.
- * "postgres://…" fails with "PostgreSQL store not built yet".
+ * Open spec ("sqlite:PATH", "memory", "postgres://…" when built with
+ * AV_STORE_PG, else it fails with "PostgreSQL store not built in"). NULL
+ * with *cause on failure.
  */
 struct store *store_open(const char *spec, const struct store_opts *opts, char **cause);
 /* Close and free. */
@@ -169,6 +170,7 @@ struct store_ops {
 
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_memory_ops;
+extern const struct store_ops store_postgres_ops;	/* with AV_STORE_PG */
 
 /* Fill ev from the event object evs[i]; -1 with *cause if a field is missing. */
 int store_ev_get(struct json_object *obj, size_t i, struct store_ev *ev,

@@ -17,17 +17,22 @@
 #include <sys/wait.h>
 
 #include <sqlite3.h>
+#ifdef AV_STORE_PG
+#include <libpq-fe.h>
+#endif
 
 #include "avjson.h"
 #include "event.h"
 #include "store.h"
 #include "xmalloc.h"
 
-#define NBACKENDS	2
+/* Back ends: 0 sqlite, 1 memory, 2 postgres (store_pg.sh). */
+static const char *const kinds[] = { "sqlite", "memory", "postgres" };
+static int	 first_backend = 0, end_backend = 2;
 
 static char	 tmpdir[] = "/tmp/test_store.XXXXXX";
 static char	*dbpath;
-static int	 backend;	/* 0 sqlite, 1 memory */
+static int	 backend;	/* index in kinds[] */
 static char	 spec[4096];
 static int64_t	 fake_now;	/* ms, for store_set_clock */
 static unsigned	 idseq;		/* makes event ids */
@@ -37,6 +42,26 @@ static int64_t
 test_clock(void)
 {
 	return fake_now;
+}
+
+/* Drop the PostgreSQL tables: each test starts empty. */
+static void
+pg_drop(void)
+{
+#ifdef AV_STORE_PG
+	PGconn		*c;
+	PGresult	*r;
+
+	c = PQconnectdb(getenv("AV_TEST_PG"));
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	r = PQexec(c, "DROP TABLE IF EXISTS agentvis_events, agentvis_agents,"
+	    " agentvis_counts, agentvis_meta");
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s",
+	    PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(c);
+#endif
 }
 
 /* Fresh temp dir and spec for backend i. */
@@ -49,8 +74,12 @@ setup_backend(int i)
 	dbpath = xasprintf("%s/events.db", tmpdir);
 	if (i == 0)
 		snprintf(spec, sizeof spec, "sqlite:%s", dbpath);
-	else
+	else if (i == 1)
 		snprintf(spec, sizeof spec, "memory");
+	else {
+		snprintf(spec, sizeof spec, "%s", getenv("AV_TEST_PG"));
+		pg_drop();
+	}
 	fake_now = 1795000000000LL;	/* 2026-11-18 */
 }
 
@@ -267,7 +296,7 @@ START_TEST(test_insert_stamps_and_stores_broadcast_form)
 
 	setup_backend(_i);
 	st = open_store(NULL);
-	ck_assert_str_eq(store_kind(st), _i == 0 ? "sqlite" : "memory");
+	ck_assert_str_eq(store_kind(st), kinds[_i]);
 	ck_assert_int_eq(store_last_seq(st), 0);
 	evs[0] = mkev(EVT_AGENT_SPAWNED, "a1", 0);
 	evs[1] = mkev(EVT_TASK_STARTED, "a1", 0);
@@ -1193,7 +1222,9 @@ START_TEST(test_sqlite_open_errors)
 	BAD("", "empty");
 	BAD("sqlite:", "path");
 	BAD("mysql://x", "unknown store");
-	BAD("postgres://u@localhost/agentvis", "PostgreSQL store not built yet");
+#ifndef AV_STORE_PG
+	BAD("postgres://u@localhost/agentvis", "PostgreSQL store not built in");
+#endif
 	BAD("memoryx", "unknown store");
 	s = xasprintf("sqlite:%s/no/such/dir/x.db", tmpdir);
 	BAD(s, "open");
@@ -1319,6 +1350,42 @@ START_TEST(test_sqlite_retention_removes_postings)
 }
 END_TEST
 
+/* --- PostgreSQL only ------------------------------------------------- */
+
+START_TEST(test_pg_two_gatewayd)
+{
+	struct store		*st1, *st2;
+	struct json_object	*evs[3];
+	struct rows		*r;
+	int64_t			 seqs[3];
+
+	/* Two gatewayd on one database share seq, dedup and reads. */
+	setup_backend(2);
+	st1 = open_store(NULL);
+	st2 = open_store(NULL);
+	evs[0] = mkev(EVT_TASK_STARTED, "a", 1);
+	evs[1] = mkev(EVT_TASK_STARTED, "a", 2);
+	insert_ok(st1, evs, 2, 2, seqs);
+	evs[0] = mkev(EVT_TASK_STARTED, "a", 2);	/* stored by st1 */
+	evs[1] = mkev(EVT_TASK_FAILED, "b", 3);
+	insert_ok(st2, evs, 2, 1, seqs);
+	ck_assert_int_eq(seqs[0], 0);
+	ck_assert_int_eq(seqs[1], 3);
+	evs[0] = mkev(EVT_TASK_STARTED, "a", 4);
+	insert_ok(st1, evs, 1, 1, seqs);
+	ck_assert_int_eq(seqs[0], 4);
+	ck_assert_int_eq(store_last_seq(st2), 4);
+	ck_assert_int_eq(total(st2), 4);
+	r = query_all(st2, 0);
+	ck_assert_int_eq(r->n, 4);
+	ck_assert_int_eq(r->seq[3], 4);
+	rows_free(r);
+	store_close(st1);
+	store_close(st2);
+	teardown_backend();
+}
+END_TEST
+
 /* --- memory only ------------------------------------------------------ */
 
 START_TEST(test_memory_fifo_per_type)
@@ -1422,26 +1489,45 @@ store_suite(void)
 	s = suite_create("store");
 	tc = tcase_both("both");
 	tcase_add_loop_test(tc, test_insert_stamps_and_stores_broadcast_form,
-	    0, NBACKENDS);
-	tcase_add_loop_test(tc, test_dedup_within_and_across_batches, 0,
-	    NBACKENDS);
-	tcase_add_loop_test(tc, test_seq_monotonic, 0, NBACKENDS);
-	tcase_add_loop_test(tc, test_query_filters, 0, NBACKENDS);
-	tcase_add_loop_test(tc, test_query_limit_max, 0, NBACKENDS);
-	tcase_add_loop_test(tc, test_counts, 0, NBACKENDS);
-	tcase_add_loop_test(tc, test_agents, 0, NBACKENDS);
-	tcase_add_loop_test(tc, test_retain_by_count, 0, NBACKENDS);
-	tcase_add_loop_test(tc, test_retain_by_age, 0, NBACKENDS);
-	tcase_add_loop_test(tc, test_retain_chunked, 0, NBACKENDS);
-	tcase_add_loop_test(tc, test_bad_event_stores_nothing, 0, NBACKENDS);
-	tcase_add_loop_test(tc, test_hostile_strings, 0, NBACKENDS);
-	tcase_add_loop_test(tc, test_dedup_key_is_timestamp_and_id, 0,
-	    NBACKENDS);
-	tcase_add_loop_test(tc, test_query_model, 0, NBACKENDS);
-	tcase_add_loop_test(tc, test_odd_opts, 0, NBACKENDS);
-	tcase_add_loop_test(tc, test_query_model_after_retention, 0,
-	    NBACKENDS);
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_dedup_within_and_across_batches,
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_seq_monotonic,
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_query_filters,
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_query_limit_max,
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_counts,
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_agents,
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_retain_by_count,
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_retain_by_age,
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_retain_chunked,
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_bad_event_stores_nothing,
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_hostile_strings,
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_dedup_key_is_timestamp_and_id,
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_query_model,
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_odd_opts,
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_query_model_after_retention,
+	    first_backend, end_backend);
 	suite_add_tcase(s, tc);
+
+	if (first_backend == 2) {
+		tc = tcase_both("postgres");
+		tcase_add_test(tc, test_pg_two_gatewayd);
+		suite_add_tcase(s, tc);
+		return s;
+	}
 
 	tc = tcase_both("sqlite");
 	tcase_add_test(tc, test_sqlite_reopen_keeps_seq);
@@ -1464,6 +1550,16 @@ main(void)
 	SRunner	*sr;
 	int	 failed;
 
+	if (getenv("AV_TEST_PG") != NULL) {
+#ifdef AV_STORE_PG
+		/* store_pg.sh: the shared cases over PostgreSQL only. */
+		first_backend = 2;
+		end_backend = 3;
+#else
+		printf("test_store: built without PostgreSQL, skipped\n");
+		return 77;
+#endif
+	}
 	sr = srunner_create(store_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
