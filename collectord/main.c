@@ -16,8 +16,23 @@
 #include "collectord.h"
 #include "daemon.h"
 #include "log.h"
+#include "xmalloc.h"
 
 #define DEFAULT_CONF AV_SYSCONFDIR "/collectord.conf"
+
+/*
+ * An absolute version of a path given on the command line: --daemonize
+ * changes to "/", and SIGHUP reads the configuration again from there.
+ */
+static const char *
+absolute(const char *path)
+{
+	char	cwd[4096];
+
+	if (path == NULL || path[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+		return path;
+	return xasprintf("%s/%s", cwd, path);	/* lives as long as we do */
+}
 
 /* The --help text; collectord.8 says the same at length. */
 static void
@@ -111,6 +126,10 @@ main(int argc, char **argv)
 	}
 
 	log_init("collectord", LOG_TO_STDERR, verbose);
+	cd.conf_path = absolute(cd.conf_path);
+	cd.opt_socket = absolute(cd.opt_socket);
+	cd.opt_spool = absolute(cd.opt_spool);
+	pidfile = absolute(pidfile);
 	if (cd_configure(&cd, &cd.conf, &cd.set, &cause) == -1) {
 		log_warnx("%s", cause);
 		free(cause);
