@@ -52,7 +52,8 @@ usage(FILE *fp)
     "/gatewayd.conf if present)\n"
 "  -l, --listen ADDR:PORT  listen address (default 127.0.0.1:8000)\n"
 "      --store SPEC      sqlite:PATH (default sqlite:" AV_DBDIR
-    "/events.db) or memory\n"
+    "/events.db), memory,\n"
+"                        or postgres://... (a libpq URI, shared by several gatewayd)\n"
 "      --www DIR         dashboard directory (default " AV_WWWDIR ")\n"
 "  -n, --check           check the configuration, print it with -v, exit\n"
 "  -v, --verbose         more logging (repeat for lws's own)\n"
