@@ -158,9 +158,10 @@ probe_message(void)
 	    memcmp(rxbuf, lg, sizeof lg - 1) == 0)
 		lagged++;
 	else if (rxlen >= sizeof cn - 1 &&
-	    memcmp(rxbuf, cn, sizeof cn - 1) == 0 && readyfile != NULL) {
+	    memcmp(rxbuf, cn, sizeof cn - 1) == 0) {
 		/* Atomically visible: the script polls for the name. */
-		if ((fd = open(readyfile, O_WRONLY|O_CREAT|O_TRUNC, 0600)) != -1)
+		if (readyfile != NULL && (fd = open(readyfile,
+		    O_WRONLY|O_CREAT|O_TRUNC, 0600)) != -1)
 			close(fd);
 	} else
 		other++;
