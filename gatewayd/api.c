@@ -578,6 +578,8 @@ api_health(struct gw *gw, struct lws *wsi)
 	    json_object_new_string(store_kind(gw->store)));
 	json_object_object_add(o, "version",
 	    json_object_new_string(PACKAGE_VERSION));
+	/* Lets a dashboard ask for a token before it is refused for lack of one. */
+	json_object_object_add(o, "auth", json_object_new_boolean(gw->auth_on));
 	json_object_object_add(o, "last_seq",
 	    json_object_new_int64(store_last_seq(gw->store)));
 	json_object_object_add(o, "connections",

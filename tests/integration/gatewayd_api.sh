@@ -50,6 +50,7 @@ assert_contains "agent-0 budget" "$(cat "$T/resp")" '"budget_remaining":90,"budg
 
 assert_eq "health" 200 "$(get /api/v1/health)"
 assert_contains "health body" "$(cat "$T/resp")" '{"status":"ok","store":"sqlite","version":"'
+assert_contains "health: no tokens" "$(cat "$T/resp")" '"auth":false'
 
 ws_start c1 -t 10000 "$PORT" '/api/v1/agents/activity/stream?user_id=7'
 ws_wait_conns 1

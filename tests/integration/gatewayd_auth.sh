@@ -100,6 +100,7 @@ assert_eq "connections user token" 403 "$(get /api/v1/agents/activity/connection
 assert_eq "connections admin" 200 "$(get /api/v1/agents/activity/connections -H 'Authorization: Bearer admin-token-1')"
 assert_eq "metrics no token" 401 "$(get /metrics)"
 assert_eq "health needs nothing" 200 "$(get /api/v1/health)"
+assert_contains "health says tokens are needed" "$(cat "$T/resp")" '"auth":true'
 
 # SIGHUP: a lower rate limit and a new ingest token take effect.
 cat >>"$T/gatewayd.conf" <<EOC
