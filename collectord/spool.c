@@ -632,14 +632,20 @@ spool_pending(const struct spool *s)
 long
 spool_commit(struct spool *s, char **cause)
 {
-	struct seg	*w = &s->segs[s->nsegs - 1];
+	struct seg	*w;
 	size_t		 done = 0;
-	ssize_t		 n;
+	ssize_t		 n = 0;
 	long		 count = s->pendn;
 	int		 saved;
 
 	if (s->pendlen == 0)
 		return 0;
+	/* A segment that could not be started last time: try again now. */
+	if (s->wfd == -1 && seg_start(s, cause) == -1) {
+		s->pendlen = s->pendn = 0;
+		return -1;
+	}
+	w = &s->segs[s->nsegs - 1];
 	while (done < s->pendlen) {
 		n = write(s->wfd, s->pend + done, s->pendlen - done);
 		if (n == -1 && errno == EINTR)

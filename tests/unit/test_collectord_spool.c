@@ -5,12 +5,14 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,6 +455,39 @@ START_TEST(test_garbage_segment)
 }
 END_TEST
 
+START_TEST(test_failed_write_acks_nothing)
+{
+	struct spool		*s = open_spool(0, 0);
+	struct spool_stats	 st;
+	struct spool_pos	 end;
+	struct rlimit		 rl = { 300, 300 };
+	struct stat		 sb;
+	char			 path[512], *cause = NULL;
+	int			 got[100], i;
+
+	put(s, 0, 5);			/* 95 bytes */
+	/* The disk "fills up" at 300 bytes: the next commit cannot fit. */
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	for (i = 0; i < 20; i++)
+		ck_assert_int_eq(spool_append(s, "{\"n\":9}", 7), 0);
+	ck_assert_int_eq(spool_commit(s, &cause), -1);
+	ck_assert_ptr_nonnull(cause);
+	free(cause);
+	/* None of the 20 is in the spool, not even the part that fitted. */
+	spool_stats(s, &st);
+	ck_assert_uint_eq(st.events, 5);
+	first_segment(path, sizeof path);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_size, 5 * (SPOOL_HDR + 7));
+	ck_assert_int_eq(read_all(s, got, 100, &end), 5);
+	/* Room again: the next commit works. */
+	put(s, 5, 6);
+	ck_assert_int_eq(read_all(s, got, 100, &end), 6);
+	spool_close(s);
+}
+END_TEST
+
 static Suite *
 spool_suite(void)
 {
@@ -470,6 +505,7 @@ spool_suite(void)
 	tcase_add_test(tc, test_segments_rotate_and_go);
 	tcase_add_test(tc, test_locked);
 	tcase_add_test(tc, test_garbage_segment);
+	tcase_add_test(tc, test_failed_write_acks_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
