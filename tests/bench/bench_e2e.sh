@@ -257,11 +257,15 @@ awk -v n="$THRU_N" -v g="$gw_cpu" -v c="$cd_cpu" -v p="$(val cpu_us "$T/probe.ou
 	    g / n, g ? n / (g / 1e6) : 0, c / n, c ? n / (c / 1e6) : 0, p / n }'
 # The bound the CPU sets: every stage's CPU per event (the load client's
 # not counted) spread over all cores, and gatewayd's on its one thread.
-awk -v n="$THRU_N" -v g="$gw_cpu" -v c="$cd_cpu" -v p="$(val cpu_us "$T/probe.out")" -v cores="$(nproc)" -v r="$THRU" 'BEGIN {
-	if (g == 0) exit
+# And how much CPU the three got meanwhile: far below the cores there are
+# means other programs had them.
+awk -v n="$THRU_N" -v g="$gw_cpu" -v c="$cd_cpu" -v p="$(val cpu_us "$T/probe.out")" -v cores="$(nproc)" -v r="$THRU" -v wall="$((last - t0))" 'BEGIN {
+	if (g == 0 || wall <= 0) exit
 	printf "      CPU bound with %d idle cores: %.0f events/s; the slowest stage, %s, %.0f events/s on its thread; measured %.0f%% of the CPU bound\n",
 	    cores, cores * 1e6 / ((g + c + p) / n), (g >= c) ? "gatewayd" : "collectord",
-	    1e6 / (((g >= c) ? g : c) / n), 100 * r / (cores * 1e6 / ((g + c + p) / n)) }'
+	    1e6 / (((g >= c) ? g : c) / n), 100 * r / (cores * 1e6 / ((g + c + p) / n))
+	printf "      CPU the daemons and the WebSocket client got meanwhile: %.2f of %d cores (load client not counted)\n",
+	    (g + c + p) / wall, cores }'
 GW_US_EV=$(awk -v n="$THRU_N" -v g="$gw_cpu" 'BEGIN { printf "%.1f", g / n }')
 CD_US_EV=$(awk -v n="$THRU_N" -v c="$cd_cpu" 'BEGIN { printf "%.1f", c / n }')
 gw_rss_load=$(awk '$1 > m { m = $1 } END { print m + 0 }' "$T/rss.log")
