@@ -145,6 +145,8 @@ main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Past a file size limit, a write error the spool handles, not death. */
+	signal(SIGXFSZ, SIG_IGN);
 	/* Set up first, so that errors reach the terminal, then detach. */
 	if (cd_init(&cd, &cause) == -1) {
 		log_warnx("%s", cause);

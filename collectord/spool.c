@@ -25,6 +25,8 @@
 #define SPOOL_MAGIC	"AVR1"
 #define ACK_MAGIC	0x314b4341U	/* "ACK1" */
 #define WINDOW_MIN	(256 * 1024)
+/* An emptied segment this big is replaced (see spool_release). */
+#define SPOOL_ROTATE_EMPTY (1024 * 1024)
 
 struct seg {
 	uint64_t	id;
@@ -757,6 +759,28 @@ spool_read(struct spool *s, const struct spool_pos *at, const char **data,
 	}
 }
 
+/* Everything is delivered: replace the written segment by a new one. */
+static void
+spool_rotate_empty(struct spool *s)
+{
+	char	*cause = NULL;
+
+	if (s->fsync != SPOOL_FSYNC_NEVER && s->wdirty)
+		fdatasync(s->wfd);
+	close(s->wfd);
+	s->wfd = -1;
+	if (seg_start(s, &cause) == -1) {
+		/* spool_commit tries again; nothing is lost either way. */
+		log_warnx("spool: %s", cause);
+		free(cause);
+		return;
+	}
+	seg_delete(s, 0);
+	s->ack.seg = s->segs[0].id;
+	s->ack.off = 0;
+	s->ackdirty = 1;
+}
+
 /* Release everything before upto. */
 void
 spool_release(struct spool *s, const struct spool_pos *upto, uint64_t n)
@@ -777,6 +801,15 @@ spool_release(struct spool *s, const struct spool_pos *upto, uint64_t n)
 		/* Everything delivered: the release point is the write end. */
 		s->ack.seg = s->segs[0].id;
 		s->ack.off = s->segs[0].size;
+		/*
+		 * The segment being written is never deleted, so a spool that
+		 * filled the disk during an outage would keep it full after
+		 * delivering everything: start afresh once it is big enough
+		 * for the churn not to matter.
+		 */
+		if (s->segs[0].size >= SPOOL_ROTATE_EMPTY || (s->segs[0].size >=
+		    s->segment_bytes / 4 && s->segs[0].size > 0))
+			spool_rotate_empty(s);
 	}
 }
 

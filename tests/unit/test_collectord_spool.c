@@ -488,6 +488,36 @@ START_TEST(test_failed_write_acks_nothing)
 }
 END_TEST
 
+START_TEST(test_emptied_segment_replaced)
+{
+	struct spool		*s = open_spool(0, 65536);
+	struct spool_pos	 end;
+	struct stat		 sb;
+	char			 path[512], before[512];
+	static int		 got[5000];
+
+	/* 800 records (~16 KiB) in one 64 KiB segment: a quarter of it. */
+	put(s, 0, 800);
+	first_segment(before, sizeof before);
+	ck_assert_int_eq(read_all(s, got, 5000, &end), 800);
+	spool_release(s, &end, 800);
+	/* All delivered: the big written segment was swapped for an empty one. */
+	ck_assert_int_eq(count_segments(), 1);
+	first_segment(path, sizeof path);
+	ck_assert_str_ne(path, before);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_size, 0);
+	ck_assert_int_ne(stat(before, &sb), 0);
+	put(s, 800, 810);
+	ck_assert_int_eq(read_all(s, got, 5000, &end), 10);
+	ck_assert_int_eq(got[0], 800);
+	spool_close(s);
+	s = open_spool(0, 65536);
+	ck_assert_int_eq(read_all(s, got, 5000, &end), 10);
+	spool_close(s);
+}
+END_TEST
+
 static Suite *
 spool_suite(void)
 {
@@ -506,6 +536,7 @@ spool_suite(void)
 	tcase_add_test(tc, test_locked);
 	tcase_add_test(tc, test_garbage_segment);
 	tcase_add_test(tc, test_failed_write_acks_nothing);
+	tcase_add_test(tc, test_emptied_segment_replaced);
 	suite_add_tcase(s, tc);
 	return s;
 }
