@@ -77,6 +77,28 @@ cd_append_event(struct collectord *cd, struct json_object *ev, uid_t uid,
 	return spool_append(cd->spool, s, len);
 }
 
+/* May this uid/gid report events (allow_uids, allow_gids)? */
+int
+cd_allowed(struct collectord *cd, uid_t uid, gid_t gid)
+{
+	const struct cd_settings	*s = &cd->set;
+	size_t				 i;
+
+	if (s->nuids == 0 && s->ngids == 0)
+		return 1;
+	if (uid == 0 || uid == geteuid())
+		return 1;
+	for (i = 0; i < s->nuids; i++) {
+		if (s->uids[i] == uid)
+			return 1;
+	}
+	for (i = 0; i < s->ngids; i++) {
+		if (s->gids[i] == gid)
+			return 1;
+	}
+	return 0;
+}
+
 /* The statistics object. */
 struct json_object *
 cd_stats_json(struct collectord *cd)

@@ -84,6 +84,8 @@ long cd_commit(struct collectord *cd);
 /* Stamp metadata.origin and append ev to the spool (0, 1 full, -1). */
 int cd_append_event(struct collectord *cd, struct json_object *ev, uid_t uid,
     gid_t gid, pid_t pid, const char *via);
+/* May this uid/gid report events (allow_uids, allow_gids)? */
+int cd_allowed(struct collectord *cd, uid_t uid, gid_t gid);
 /* The statistics object ({"totalEvents":…}); caller puts it. */
 struct json_object *cd_stats_json(struct collectord *cd);
 /* Log the statistics (SIGUSR1). */

@@ -50,6 +50,14 @@ intake_line(struct intake *in, const char *name, const struct stat *st,
 	int			 r;
 
 	snprintf(src, sizeof src, "fallback:%s", name);
+	if (!cd_allowed(cd, st->st_uid, st->st_gid)) {
+		/* The socket would have refused this writer; so do we. */
+		snprintf(detail, sizeof detail, "file owner uid %u is not "
+		    "allowed (allow_uids, allow_gids)", (unsigned)st->st_uid);
+		cd->st.rejected_events++;
+		deadletter_line(cd, detail, src, line, len);
+		return 0;
+	}
 	e = proto_parse_event(line, len, 0, &ev, &cmd, detail, sizeof detail);
 	if (e != PROTO_OK) {
 		cd->st.rejected_events++;

@@ -432,28 +432,6 @@ server_refuse(int fd, enum proto_err e, const char *detail)
 	close(fd);
 }
 
-/* Is this peer allowed by allow_uids/allow_gids? */
-static int
-server_allowed(struct server *srv, uid_t uid, gid_t gid)
-{
-	const struct cd_settings	*s = &srv->cd->set;
-	size_t				 i;
-
-	if (s->nuids == 0 && s->ngids == 0)
-		return 1;
-	if (uid == 0 || uid == geteuid())
-		return 1;
-	for (i = 0; i < s->nuids; i++) {
-		if (s->uids[i] == uid)
-			return 1;
-	}
-	for (i = 0; i < s->ngids; i++) {
-		if (s->gids[i] == gid)
-			return 1;
-	}
-	return 0;
-}
-
 /* A new connection. */
 static void
 server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
@@ -472,7 +450,7 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	if (!server_allowed(srv, uc.uid, uc.gid)) {
+	if (!cd_allowed(cd, uc.uid, uc.gid)) {
 		log_warnx("refused connection from uid %u gid %u pid %d "
 		    "(allow_uids, allow_gids)", (unsigned)uc.uid,
 		    (unsigned)uc.gid, (int)uc.pid);

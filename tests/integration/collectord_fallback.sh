@@ -57,4 +57,20 @@ assert_eq "fallbackFiles" 3 "$(cd_stat fallbackFiles)"
     fail "hookcli could not park"
 wait_unique 11 10 || fail "the file dropped while running was not taken in"
 cd_stop_ok
+
+# allow_uids applies to the owners of fallback files as to the socket.
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	cd_conf "fallback_scan_ms = 200" "allow_uids = 12345"
+	cd_start
+	"$CLIENT" -g -n 1 -p denied- >"$T/denied.ndjson"
+	did=$(grep -o '"event_id":"[^"]*"' "$T/denied.ndjson" | cut -d'"' -f4)
+	cp "$T/denied.ndjson" "$IN/1-1-denied.ndjson"
+	chown "$(id -u nobody):$(id -g nobody)" "$IN/1-1-denied.ndjson"
+	gone() { [ ! -e "$IN/1-1-denied.ndjson" ]; }
+	av_wait_for 5 gone || fail "the refused owner's file was not handled"
+	line=$(grep "$did" "$DL") || fail "the refused owner's event is not in the dead-letter file"
+	assert_contains "refused owner" "$line" "\"reason\":\"file owner uid $(id -u nobody) is not allowed"
+	grep -q "$did" "$GW/events" && fail "a refused owner's event was delivered"
+	cd_stop_ok
+fi
 exit 0
