@@ -72,7 +72,7 @@ const struct conf_key cdconf_keys[] = {
 	{ "batch_max_bytes", CONF_SIZE, "512K", O(batch_max_bytes), 4096,
 	    1LL << 30, NULL, "body bytes of one request" },
 	{ "flush_interval_ms", CONF_MS, "100ms", O(flush_interval_ms), 1,
-	    60000, NULL, "longest wait before pending events are sent" },
+	    60000, NULL, "backstop timer for sending pending events" },
 	{ "retry_base_ms", CONF_MS, "1s", O(retry_base_ms), 1, 3600000, NULL,
 	    "first retry delay, doubled each retry" },
 	{ "retry_max_ms", CONF_MS, "30s", O(retry_max_ms), 1, 86400000, NULL,
