@@ -193,13 +193,15 @@ echo "4. RSS with ${SPOOL_MB} MiB in the spool, gateway down (target 16 MiB; BEN
 gw down
 start_cd "fsync = interval"
 target=$((SPOOL_MB * 1024 * 1024))
-sent=0
+rounds=0
 while :; do
 	bytes=$(echo '{"cmd":"stats"}' | "$CLIENT" -s "$SOCK" -r |
 	    sed -n 's/.*"spooledBytes":\([0-9]*\).*/\1/p')
 	[ "${bytes:-0}" -ge "$target" ] && break
+	rounds=$((rounds + 1))
+	# ~64 MiB a round: give up if that stops adding up.
+	[ "$rounds" -gt $((SPOOL_MB / 32 + 5)) ] && { echo "   spool does not fill: ${bytes:-?} bytes"; break; }
 	$ON_L "$CLIENT" -s "$SOCK" -n 200000 -c "$CONNS" -w 128 -q >/dev/null
-	sent=$((sent + 200000))
 done
 rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$CDPID/status")
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$CDPID/status")
@@ -209,10 +211,13 @@ echo "   $((bytes / 1048576)) MiB, $events events spooled: RSS $((rss / 1024)) M
 # Gateway back: RSS while the backlog drains.
 gw 200
 t0=$(date +%s%N)
+waited=0
 while :; do
 	left=$(echo '{"cmd":"stats"}' | "$CLIENT" -s "$SOCK" -r |
 	    sed -n 's/.*"spooledEvents":\([0-9]*\).*/\1/p')
 	[ "${left:-1}" = 0 ] && break
+	waited=$((waited + 1))
+	[ "$waited" -gt 1200 ] && { echo "   not drained after 10 minutes"; break; }
 	sleep 0.5
 	rss2=$(awk '/^VmRSS/ { print $2 }' "/proc/$CDPID/status")
 done
