@@ -65,6 +65,21 @@ av_wait_for 5 grep -q "configuration reloaded" "$T/collectord.log" || fail "no r
 "$CLIENT" -s "$SOCK" -n 10 -p b >/dev/null
 wait_unique 30 10 || fail "not delivered after reload"
 grep -q 'auth=Bearer tok-file-2' "$GW/requests" || fail "new token not used after SIGHUP"
+# SIGHUP to another gateway: the next batches go there.
+mkdir -p "$T/gw2"
+GW2PORT=$(av_free_port)
+av_start fakegw2 "$FAKEGW" -p "$GW2PORT" -d "$T/gw2"
+gw2_up() { curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$GW2PORT/"; }
+av_wait_for 10 gw2_up || fail "second gateway did not start"
+sed -i "s|^gateway = .*|gateway = http://127.0.0.1:$GW2PORT|" "$T/collectord.conf"
+kill -HUP "$CDPID"
+av_wait_for 5 sh -c "[ \$(grep -c 'configuration reloaded' '$T/collectord.log') -ge 2 ]" ||
+    fail "no second reload"
+"$CLIENT" -s "$SOCK" -n 5 -p c >/dev/null
+gw2_has5() { [ "$(wc -l <"$T/gw2/events" 2>/dev/null || echo 0)" -ge 5 ]; }
+av_wait_for 10 gw2_has5 || fail "events did not go to the new gateway"
+assert_contains "token kept" "$(cat "$T/gw2/requests")" "auth=Bearer tok-file-2"
+
 # A broken file on SIGHUP keeps the running configuration.
 echo "nonsense" >>"$T/collectord.conf"
 kill -HUP "$CDPID"
@@ -78,13 +93,13 @@ for k in totalEvents flushedBatches droppedEvents rejectedEvents retries \
     spooledEvents spooledBytes inflight gatewayUp lastError; do
 	assert_contains "stats has $k" "$stats" "\"$k\":"
 done
-assert_contains "stats" "$stats" '{"ok":true,"stats":{"totalEvents":20,'
+assert_contains "stats" "$stats" '{"ok":true,"stats":{"totalEvents":25,'
 if [ -x "$HOOKCLI" ]; then
 	hs=$("$HOOKCLI" -s "$SOCK" stats) || fail "hookcli stats failed"
-	echo "$hs" | grep -q '"totalEvents": *20' || fail "hookcli stats: $hs"
+	echo "$hs" | grep -q '"totalEvents": *25' || fail "hookcli stats: $hs"
 fi
 kill -USR1 "$CDPID"
-av_wait_for 5 grep -q 'stats {"totalEvents":20' "$T/collectord.log" || fail "SIGUSR1 did not log stats"
+av_wait_for 5 grep -q 'stats {"totalEvents":25' "$T/collectord.log" || fail "SIGUSR1 did not log stats"
 cd_stop_ok
 
 # READY=1 to NOTIFY_SOCKET once the socket accepts connections.
