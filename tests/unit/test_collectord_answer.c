@@ -136,6 +136,8 @@ answer_suite(void)
 	Suite	*s = suite_create("collectord answer");
 	TCase	*tc = tcase_create("422");
 
+	/* Generous: sanitizers and valgrind on a busy machine are slow. */
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_named_events);
 	tcase_add_test(tc, test_several_for_one);
 	tcase_add_test(tc, test_not_an_answer);

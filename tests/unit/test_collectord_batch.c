@@ -206,6 +206,8 @@ batch_suite(void)
 	Suite	*s = suite_create("collectord batch");
 	TCase	*tc = tcase_create("batch");
 
+	/* Generous: sanitizers and valgrind on a busy machine are slow. */
+	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_count_cap);
 	tcase_add_test(tc, test_byte_cap);

@@ -524,6 +524,8 @@ spool_suite(void)
 	Suite	*s = suite_create("collectord spool");
 	TCase	*tc = tcase_create("spool");
 
+	/* Generous: sanitizers and valgrind on a busy machine are slow. */
+	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_crc32c_vector);
 	tcase_add_test(tc, test_append_read_release);
