@@ -67,7 +67,7 @@ const struct conf_key cdconf_keys[] = {
 	    1LL << 32, NULL, "size of one spool segment file" },
 	{ "fallback_scan_ms", CONF_MS, "1s", O(fallback_scan_ms), 10, 3600000,
 	    NULL, "how often the fallback directory is scanned" },
-	{ "batch_max_events", CONF_INT, "100", O(batch_max_events), 1, 100000,
+	{ "batch_max_events", CONF_INT, "500", O(batch_max_events), 1, 100000,
 	    NULL, "events in one request" },
 	{ "batch_max_bytes", CONF_SIZE, "512K", O(batch_max_bytes), 4096,
 	    1LL << 30, NULL, "body bytes of one request" },

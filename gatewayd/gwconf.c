@@ -49,7 +49,7 @@ const struct conf_key gw_conf_keys[] = {
 	  16, 1 << 20, NULL, "largest message a WebSocket client may send" },
 	{ "max_connections", CONF_INT, "10000", C(max_connections), 1,
 	  1000000, NULL, "most WebSocket clients at once" },
-	{ "ws_queue_len", CONF_INT, "1024", C(ws_queue_len), 16, 1000000,
+	{ "ws_queue_len", CONF_INT, "4096", C(ws_queue_len), 16, 1000000,
 	  NULL, "messages queued per client before it is lagged" },
 	{ "rate_limit", CONF_INT, "2000", C(rate_limit), 0, 100000000, NULL,
 	  "requests per second per token and per address (0 = off)" },

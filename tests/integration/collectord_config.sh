@@ -12,7 +12,7 @@ cd_conf "ingest_token = from-config"
 out=$("$COLLECTORD" -n -c "$T/collectord.conf") || fail "-n failed: $out"
 assert_eq "-n" "configuration OK" "$out"
 out=$("$COLLECTORD" -n -v -c "$T/collectord.conf")
-assert_contains "-n -v lists the settings" "$out" "batch_max_events = 100"
+assert_contains "-n -v lists the settings" "$out" "batch_max_events = 500"
 case $out in *from-config*) fail "-n -v printed the token" ;; esac
 
 # Mistakes are named with file:line; exit 1.

@@ -76,7 +76,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(s.socket_mode, 0660);
 	ck_assert_uint_eq(s.socket_gid, (gid_t)-1);
 	ck_assert_ptr_null(s.token);
-	ck_assert_int_eq(c.batch_max_events, 100);
+	ck_assert_int_eq(c.batch_max_events, 500);
 	ck_assert_int_eq(c.flush_interval_ms, 100);
 	ck_assert_int_eq(c.retry_base_ms, 1000);
 	ck_assert_int_eq(c.retry_max_ms, 30000);
