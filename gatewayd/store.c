@@ -171,76 +171,117 @@ store_retain(struct store *st, char **cause)
 	return st->ops->retain(st->b, st->now_ms(), cause);
 }
 
-/* String member of obj, NULL when absent or not a string. */
+/* String value or NULL when v is not a string. */
 static const char *
-store_str(struct json_object *obj, const char *key)
+store_strval(struct json_object *v)
 {
-	struct json_object	*v;
-
-	if (obj == NULL || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
+	if (!json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
 }
 
-/* Number member of obj, NULL when absent or not a number. */
+/* Number value or NULL when v is not a number. */
 static struct json_object *
-store_num(struct json_object *obj, const char *key)
+store_numval(struct json_object *v)
 {
-	struct json_object	*v;
-
-	if (obj == NULL || !json_object_object_get_ex(obj, key, &v))
-		return NULL;
 	if (!json_object_is_type(v, json_type_int) &&
 	    !json_object_is_type(v, json_type_double))
 		return NULL;
 	return v;
 }
 
-/* Read the indexed fields of evs[i]. */
+/*
+ * Read the indexed fields of evs[i]. One walk over the members rather than
+ * a hash lookup per field: this runs for every stored event.
+ */
 int
 store_ev_get(struct json_object *obj, size_t i, struct store_ev *ev,
     char **cause)
 {
-	struct json_object	*md = NULL;
-	const char		*type;
+	struct json_object	*md = NULL, *brem = NULL, *btot = NULL;
+	const char		*type = NULL;
 
 	memset(ev, 0, sizeof *ev);
 	if (!json_object_is_type(obj, json_type_object)) {
 		*cause = xasprintf("event %zu: not an object", i);
 		return -1;
 	}
+	json_object_object_foreach(obj, key, val) {
+		/* The first byte picks the few names worth comparing. */
+		switch (key[0]) {
+		case 'a':
+			if (strcmp(key, "agent_id") == 0)
+				ev->agent_id = store_strval(val);
+			else if (strcmp(key, "agent_name") == 0)
+				ev->agent_name = store_strval(val);
+			else if (strcmp(key, "agent_role") == 0)
+				ev->agent_role = store_strval(val);
+			break;
+		case 'e':
+			if (strcmp(key, "event_type") == 0)
+				type = store_strval(val);
+			else if (strcmp(key, "event_id") == 0)
+				ev->event_id = store_strval(val);
+			break;
+		case 'm':
+			if (strcmp(key, "metadata") == 0)
+				md = val;
+			break;
+		case 'o':
+			if (strcmp(key, "operation") == 0)
+				ev->operation = store_strval(val);
+			break;
+		case 's':
+			if (strcmp(key, "status") == 0)
+				ev->status = store_strval(val);
+			break;
+		case 't':
+			if (strcmp(key, "timestamp") == 0)
+				ev->timestamp = store_strval(val);
+			break;
+		}
+	}
 	/*
 	 * gatewayd validated the batch already; these checks only keep a
 	 * caller's mistake from storing a row nobody can find.
 	 */
-	if ((type = store_str(obj, "event_type")) == NULL ||
-	    (ev->type = evt_type_lookup(type)) < 0) {
+	if (type == NULL || (ev->type = evt_type_lookup(type)) < 0) {
 		*cause = xasprintf("event %zu: bad event_type", i);
 		return -1;
 	}
-	ev->event_id = store_str(obj, "event_id");
-	ev->agent_id = store_str(obj, "agent_id");
-	ev->timestamp = store_str(obj, "timestamp");
 	if (ev->event_id == NULL || ev->agent_id == NULL ||
 	    ev->timestamp == NULL) {
 		*cause = xasprintf("event %zu: event_id, agent_id or timestamp "
 		    "missing", i);
 		return -1;
 	}
-	ev->agent_name = store_str(obj, "agent_name");
-	ev->agent_role = store_str(obj, "agent_role");
-	ev->operation = store_str(obj, "operation");
-	ev->status = store_str(obj, "status");
-	if (json_object_object_get_ex(obj, "metadata", &md) &&
-	    json_object_is_type(md, json_type_object)) {
-		ev->session_id = store_str(md, "session_id");
-		ev->user_id = store_str(md, "user_id");
-		ev->project = store_str(md, "project");
-		if (ev->type == EVT_BUDGET_UPDATED) {
-			ev->budget_remaining = store_num(md, "budget_remaining");
-			ev->budget_total = store_num(md, "budget_total");
+	if (!json_object_is_type(md, json_type_object))
+		return 0;
+	json_object_object_foreach(md, mkey, mval) {
+		switch (mkey[0]) {
+		case 'b':
+			if (strcmp(mkey, "budget_remaining") == 0)
+				brem = store_numval(mval);
+			else if (strcmp(mkey, "budget_total") == 0)
+				btot = store_numval(mval);
+			break;
+		case 'p':
+			if (strcmp(mkey, "project") == 0)
+				ev->project = store_strval(mval);
+			break;
+		case 's':
+			if (strcmp(mkey, "session_id") == 0)
+				ev->session_id = store_strval(mval);
+			break;
+		case 'u':
+			if (strcmp(mkey, "user_id") == 0)
+				ev->user_id = store_strval(mval);
+			break;
 		}
+	}
+	if (ev->type == EVT_BUDGET_UPDATED) {
+		ev->budget_remaining = brem;
+		ev->budget_total = btot;
 	}
 	return 0;
 }
