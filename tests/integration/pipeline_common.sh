@@ -3,13 +3,13 @@
 # of it, hookcli pointed at collectord, and a WebSocket client on the stream.
 # Not a test itself.
 
-WSCLIENT=$top_builddir/tests/integration/wsclient
+# The stream and gatewayd helpers are gatewayd's tests' own: ws_start,
+# ws_wait, ws_wait_conns, gw_stop, $WSCLIENT and $CURL come from there.
+. "$top_srcdir/tests/integration/gatewayd_common.sh"
 for b in "$HOOKCLI" "$COLLECTORD" "$GATEWAYD" "$WSCLIENT"; do
 	[ -x "$b" ] || skip "$b not built"
 done
-CURL=${CURL:-$(command -v curl)} || skip "curl missing"
 SQLITE3=${SQLITE3:-$(command -v sqlite3)} || skip "sqlite3 missing"
-[ -n "$CURL" ] || skip "curl missing"
 [ -n "$SQLITE3" ] || skip "sqlite3 missing"
 
 DB=$T/events.db
@@ -29,13 +29,6 @@ gw_up() {
 	    --www "$T/www"
 	GWPID=$AV_LAST_PID
 	av_wait_http "$URL/api/v1/health"
-}
-
-# Stop gatewayd (SIGTERM) and check it exited 0.
-gw_down() {
-	# Not in $(...): av_stop must wait for a child of this shell.
-	av_stop "$GWPID" >"$T/gw_stop.rc"
-	assert_eq "gatewayd exit status" 0 "$(cat "$T/gw_stop.rc")"
 }
 
 # Run a function in the background as a load loop, stopped on any exit.
@@ -70,22 +63,6 @@ CONF
 	    fail "collectord did not answer"
 }
 
-# Start a stream client: ws_start NAME [wsclient args...] QUERY.
-ws_start() {
-	local name=$1
-	shift
-	"$WSCLIENT" "$@" >"$T/$name.out" 2>"$T/$name.err" &
-	eval "WS_$name=\$!"
-}
-
-# Wait for stream client NAME; its exit status in $T/NAME.rc.
-ws_wait() {
-	local pid
-	eval "pid=\$WS_$1"
-	wait "$pid"
-	echo $? >"$T/$1.rc"
-}
-
 # Follow the stream as a dashboard does: when gatewayd says the client
 # lagged behind its bounded queue (a slow client, e.g. under ASan), resume
 # with since= from resume_from. ws_follow NAME EXPECTED QUERY; all messages
@@ -108,12 +85,6 @@ ws_follow() {
 			;;
 		esac
 	done
-}
-
-# Wait until gatewayd has N stream connections.
-ws_wait_conns() {
-	av_wait_for 10 sh -c "\"$CURL\" -s \"$URL/api/v1/agents/activity/connections\" | grep -q '\"count\":$1,'" ||
-	    fail "never saw $1 stream connections"
 }
 
 # Rows stored in the gateway's SQLite store.

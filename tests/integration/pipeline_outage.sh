@@ -34,7 +34,7 @@ done
 
 sleep 3
 note "gatewayd down at $(stored 'SELECT count(*) FROM events') events stored"
-gw_down
+gw_stop
 ws_wait a
 sleep 30
 [ "$("$HOOKCLI" stats | jq .gatewayUp)" = false ] || fail "collectord did not notice the outage"
