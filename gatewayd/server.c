@@ -4,6 +4,8 @@
  *
  * Signal handlers only set a flag and wake the loop with
  * lws_cancel_service(); the loop acts on the flags between services.
+ * The store writer thread wakes the loop the same way when it has
+ * committed batches, and the loop collects them (api_ingest_collect).
  */
 #include "config.h"
 
@@ -22,6 +24,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "timefmt.h"
+#include "writer.h"
 #include "xmalloc.h"
 
 #define SERVER_RETAIN_US	(60 * LWS_USEC_PER_SEC)
@@ -66,6 +69,13 @@ server_signal(int sig)
 		server_sig_term = 1;
 	if (server_ctx != NULL)
 		lws_cancel_service(server_ctx);
+}
+
+/* The writer committed something: wake the service loop (any thread). */
+static void
+server_wake(void *arg)
+{
+	lws_cancel_service(arg);
 }
 
 /* lws's log lines into ours. */
@@ -244,6 +254,7 @@ server_start(struct gw *gw)
 	int					 port;
 
 	TAILQ_INIT(&gw->conns);
+	TAILQ_INIT(&gw->waits);
 	gw->started_ms = ts_now_ms();
 	if (gwconf_listen(gw->conf.listen, addr, sizeof addr, &port,
 	    &cause) != 0) {
@@ -258,6 +269,7 @@ server_start(struct gw *gw)
 		free(cause);
 		return -1;
 	}
+	gw->bcast_seq = store_last_seq(gw->store);
 	gw->rl = ratelimit_new((double)gw->conf.rate_limit,
 	    (double)gw->conf.rate_burst, SERVER_RL_KEYS);
 
@@ -329,6 +341,19 @@ server_start(struct gw *gw)
 		return -1;
 	}
 	server_ctx = gw->ctx;
+	gw->writer = writer_start(gw->store, server_wake, gw->ctx, &cause);
+	if (gw->writer == NULL) {
+		log_warnx("%s", cause);
+		free(cause);
+		lws_context_destroy(gw->ctx);
+		server_ctx = NULL;
+		gw->ctx = NULL;
+		ratelimit_free(gw->rl);
+		gw->rl = NULL;
+		store_close(gw->store);
+		gw->store = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -360,6 +385,7 @@ server_loop(struct gw *gw)
 	while (!gw->stop) {
 		if (lws_service(gw->ctx, 0) < 0)
 			break;
+		api_ingest_collect(gw);
 		if (server_sig_hup) {
 			server_sig_hup = 0;
 			server_reload(gw);
@@ -367,18 +393,29 @@ server_loop(struct gw *gw)
 		if (server_sig_term && !draining) {
 			draining = 1;
 			sdnotify("STOPPING=1");
+			/* Commit and broadcast what is in hand before 1001. */
+			writer_flush(gw->writer);
+			api_ingest_collect(gw);
 			log_info("stopping: closing %zu clients", gw->nconns);
 			stream_drain(gw);
+			/* The drain also lets waiting ingest answers go out. */
 			lws_sul_schedule(gw->ctx, 0, &server_sul_stop,
-			    server_stop, gw->nconns ? SERVER_DRAIN_US : 1);
+			    server_stop, gw->nconns || !TAILQ_EMPTY(&gw->waits) ?
+			    SERVER_DRAIN_US : 1);
 		}
 	}
 
 	lws_sul_cancel(&server_sul_retain);
 	lws_sul_cancel(&server_sul_stop);
+	/* Batches still queued are committed; their answers cannot go out. */
+	writer_stop(gw->writer);
+	api_ingest_collect(gw);
 	lws_context_destroy(gw->ctx);
 	server_ctx = NULL;
 	gw->ctx = NULL;
+	api_ingest_forget(gw);
+	writer_free(gw->writer);
+	gw->writer = NULL;
 	ratelimit_free(gw->rl);
 	gw->rl = NULL;
 	store_close(gw->store);
