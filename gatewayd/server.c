@@ -341,19 +341,6 @@ server_start(struct gw *gw)
 		return -1;
 	}
 	server_ctx = gw->ctx;
-	gw->writer = writer_start(gw->store, server_wake, gw->ctx, &cause);
-	if (gw->writer == NULL) {
-		log_warnx("%s", cause);
-		free(cause);
-		lws_context_destroy(gw->ctx);
-		server_ctx = NULL;
-		gw->ctx = NULL;
-		ratelimit_free(gw->rl);
-		gw->rl = NULL;
-		store_close(gw->store);
-		gw->store = NULL;
-		return -1;
-	}
 	return 0;
 }
 
@@ -361,8 +348,9 @@ server_start(struct gw *gw)
 int
 server_loop(struct gw *gw)
 {
-	struct sigaction	sa;
-	int			draining = 0;
+	struct sigaction	 sa;
+	char			*cause = NULL;
+	int			 draining = 0, rc = 0;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = server_signal;
@@ -373,14 +361,24 @@ server_loop(struct gw *gw)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
+	/* Here, not in server_start: a thread does not survive daemon's fork. */
+	gw->writer = writer_start(gw->store, server_wake, gw->ctx, &cause);
+	if (gw->writer == NULL) {
+		log_warnx("%s", cause);
+		free(cause);
+		gw->stop = 1;
+		rc = 1;
+	}
 	lws_sul_schedule(gw->ctx, 0, &server_sul_retain, server_retain,
 	    SERVER_RETAIN_US);
 	if (access(gw->conf.www, R_OK | X_OK) != 0)
 		log_warn("www %s: the dashboard is not served", gw->conf.www);
-	log_info("listening on %s (store %s, auth %s, www %s)",
-	    gw->conf.listen, store_kind(gw->store), gw->auth_on ? "on" : "off",
-	    gw->conf.www);
-	sdnotify("READY=1");
+	if (rc == 0) {
+		log_info("listening on %s (store %s, auth %s, www %s)",
+		    gw->conf.listen, store_kind(gw->store),
+		    gw->auth_on ? "on" : "off", gw->conf.www);
+		sdnotify("READY=1");
+	}
 
 	while (!gw->stop) {
 		if (lws_service(gw->ctx, 0) < 0)
@@ -408,7 +406,8 @@ server_loop(struct gw *gw)
 	lws_sul_cancel(&server_sul_retain);
 	lws_sul_cancel(&server_sul_stop);
 	/* Batches still queued are committed; their answers cannot go out. */
-	writer_stop(gw->writer);
+	if (gw->writer != NULL)
+		writer_stop(gw->writer);
 	api_ingest_collect(gw);
 	lws_context_destroy(gw->ctx);
 	server_ctx = NULL;
@@ -421,5 +420,5 @@ server_loop(struct gw *gw)
 	store_close(gw->store);
 	gw->store = NULL;
 	log_info("stopped");
-	return 0;
+	return rc;
 }

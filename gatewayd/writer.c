@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +154,7 @@ struct writer *
 writer_start(struct store *st, void (*wake)(void *), void *arg, char **cause)
 {
 	struct writer	*w;
+	sigset_t	 all, old;
 	int		 error;
 
 	w = xcalloc(1, sizeof *w);
@@ -164,7 +166,15 @@ writer_start(struct store *st, void (*wake)(void *), void *arg, char **cause)
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->idle, NULL);
-	if ((error = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
+	/*
+	 * Signals belong to the service thread: the thread inherits this
+	 * mask, so a SIGHUP never interrupts a commit's system calls.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	error = pthread_create(&w->thread, NULL, writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (error != 0) {
 		*cause = xasprintf("writer thread: %s", strerror(error));
 		pthread_cond_destroy(&w->idle);
 		pthread_cond_destroy(&w->work);
