@@ -142,8 +142,10 @@ writer_main(void *arg)
 		}
 		w->busy = 0;
 		pthread_cond_broadcast(&w->idle);
-		/* lws_cancel_service only writes a pipe: fine under the lock. */
+		/* Unlocked, so the woken service thread does not wait for us. */
+		pthread_mutex_unlock(&w->lock);
 		w->wake(w->arg);
+		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
