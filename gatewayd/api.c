@@ -314,6 +314,8 @@ api_ingest_accepted(const struct ingest_batch *b, int stored, int64_t first,
 	return o;
 }
 
+static int	api_ingest_reply(struct gw *, struct lws *, struct api_pss *);
+
 /* Parse a complete ingest body; hand a valid batch to the writer. */
 static int
 api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
@@ -358,6 +360,12 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	j->wj.n = b.n;
 	j->wj.seqs = xcalloc(b.n, sizeof *j->wj.seqs);
 	writer_submit(gw->writer, &j->wj);
+	if (!writer_threaded(gw->writer)) {
+		/* Stored already: answer in this callback, as before. */
+		api_ingest_collect(gw);
+		if (pss->wait != NULL && pss->wait->reply != NULL)
+			return api_ingest_reply(gw, wsi, pss);
+	}
 	return 0;
 }
 
@@ -382,7 +390,9 @@ api_ingest_wake(struct gw *gw, uint64_t id, int status,
 	w->reply = reply;
 	w->hname = hname;
 	w->hval = hval;
-	lws_callback_on_writable(w->wsi);
+	/* Without a writer thread, api_ingest_finish answers right away. */
+	if (writer_threaded(gw->writer))
+		lws_callback_on_writable(w->wsi);
 }
 
 /* Count, broadcast and answer one batch back from the writer. */

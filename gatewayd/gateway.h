@@ -10,7 +10,8 @@
  * The one other thread is the store writer (writer.h): ingest batches are
  * parsed here, committed there (in submission order, several per
  * transaction when they queue up), and come back here to be counted,
- * broadcast in seq order and answered. The store has its own lock, so
+ * broadcast in seq order and answered. The memory store needs no thread
+ * (its insert is cheaper than the hand-over) and stores at once. The store has its own lock, so
  * queries on this thread see committed batches only; some of those may
  * not be broadcast yet. gw->bcast_seq is the last seq broadcast: a new
  * client goes live after it, and a `since` replay that read further

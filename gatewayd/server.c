@@ -361,8 +361,14 @@ server_loop(struct gw *gw)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	/* Here, not in server_start: a thread does not survive daemon's fork. */
-	gw->writer = writer_start(gw->store, server_wake, gw->ctx, &cause);
+	/*
+	 * Here, not in server_start: a thread does not survive daemon's
+	 * fork. The memory store inserts faster than a hand-over to another
+	 * thread and back: it stores on this thread.
+	 */
+	gw->writer = writer_start(gw->store,
+	    strcmp(store_kind(gw->store), "memory") != 0, server_wake, gw->ctx,
+	    &cause);
 	if (gw->writer == NULL) {
 		log_warnx("%s", cause);
 		free(cause);

@@ -151,7 +151,7 @@ START_TEST(test_group_with_a_bad_batch)
 	ck_assert_int_eq(store_insert(st, seed->evs, 1, seed->seqs, &cause), 1);
 	seed->n = NEV;
 
-	w = writer_start(st, wake, &wakes, &cause);
+	w = writer_start(st, 1, wake, &wakes, &cause);
 	ck_assert_msg(w != NULL, "writer_start: %s", cause);
 	memset(&h, 0, sizeof h);
 	h.w = w;
@@ -216,7 +216,7 @@ START_TEST(test_duplicates_across_a_group)
 	seed->n = 1;
 	ck_assert_int_eq(store_insert(st, seed->evs, 1, seed->seqs, &cause), 1);
 	seed->n = NEV;
-	w = writer_start(st, wake, &wakes, &cause);
+	w = writer_start(st, 1, wake, &wakes, &cause);
 	ck_assert_msg(w != NULL, "writer_start: %s", cause);
 	memset(&h, 0, sizeof h);
 	h.w = w;
