@@ -10,7 +10,8 @@
  *
  * A valid batch goes to the writer thread (writer.h) and the request
  * waits: its answer is written only once the batch is committed and
- * broadcast, from the connection's writable callback. The connection may
+ * broadcast, from the connection's writable callback (the memory store
+ * has no writer thread and answers at once, as before). The connection may
  * close meanwhile, so the waiting request is an api_wait on gw->waits,
  * found again by its id (a wsi pointer may be reused by then) and
  * removed when lws closes or rebinds the connection.
