@@ -7,6 +7,14 @@
  * rate (429), media type (415), framing (411), size (413, answered
  * before reading the body so a huge body costs nothing), then the body
  * itself (400, 422), then the store (503).
+ *
+ * A valid batch goes to the writer thread (writer.h) and the request
+ * waits: its answer is written only once the batch is committed and
+ * broadcast, from the connection's writable callback (the memory store
+ * has no writer thread and answers at once, as before). The connection may
+ * close meanwhile, so the waiting request is an api_wait on gw->waits,
+ * found again by its id (a wsi pointer may be reused by then) and
+ * removed when lws closes or rebinds the connection.
  */
 #include "config.h"
 
@@ -25,10 +33,27 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "timefmt.h"
+#include "writer.h"
 #include "xmalloc.h"
 
 #define API_LIMIT_DEFAULT	100
 #define API_LIMIT_MAX		1000
+
+/* An ingest request whose batch is with the writer. */
+struct api_wait {
+	TAILQ_ENTRY(api_wait)	 entry;
+	uint64_t		 id;
+	struct lws		*wsi;		/* alive while on gw->waits */
+	struct json_object	*reply;		/* NULL until committed */
+	int			 status;
+	const char		*hname, *hval;	/* static strings, or NULL */
+};
+
+/* A batch on its way through the writer (wj first: the writer hands it back). */
+struct api_job {
+	struct writer_job	 wj;
+	struct ingest_batch	 b;
+};
 
 /* Per-transaction state (lws zeroes it for every request). */
 struct api_pss {
@@ -36,6 +61,7 @@ struct api_pss {
 	size_t		 len, cap;
 	long long	 count;		/* X-Event-Count, -1 = absent */
 	int		 ingest;	/* collecting an ingest body */
+	struct api_wait	*wait;		/* waiting for the writer */
 };
 
 /* Size of the per-session data. */
@@ -268,16 +294,38 @@ api_continue(struct lws *wsi)
 	    LWS_WRITE_HTTP) < 0 ? -1 : 0;
 }
 
-/* Store, broadcast and answer a complete ingest body. */
+/* The 200 answer to a stored batch. */
+static struct json_object *
+api_ingest_accepted(const struct ingest_batch *b, int stored, int64_t first,
+    int64_t last)
+{
+	struct json_object	*o;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("accepted"));
+	json_object_object_add(o, "batch_id",
+	    json_object_new_string(b->batch_id));
+	json_object_object_add(o, "accepted", json_object_new_int(stored));
+	json_object_object_add(o, "duplicates",
+	    json_object_new_int((int)(b->n - (size_t)stored)));
+	json_object_object_add(o, "first_seq",
+	    first ? json_object_new_int64(first) : NULL);
+	json_object_object_add(o, "last_seq",
+	    last ? json_object_new_int64(last) : NULL);
+	return o;
+}
+
+static int	api_ingest_reply(struct gw *, struct lws *, struct api_pss *);
+
+/* Parse a complete ingest body; hand a valid batch to the writer. */
 static int
 api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 {
 	struct ingest_batch	 b;
-	struct json_object	*reply, *o;
-	int64_t			*seqs, first = 0, last = 0, t0;
-	char			*cause = NULL;
-	size_t			 i;
-	int			 status, stored, type;
+	struct json_object	*reply;
+	struct api_job		*j;
+	struct api_wait		*w;
+	int			 status;
 
 	status = ingest_parse(pss->body, pss->len, pss->count, &b, &reply);
 	free(pss->body);
@@ -291,55 +339,167 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 			return -1;
 		return api_done(wsi);
 	}
-
-	seqs = xcalloc(b.n ? b.n : 1, sizeof *seqs);
-	t0 = ts_mono_us();
-	stored = b.n ? store_insert(gw->store, b.evs, b.n, seqs, &cause) : 0;
-	metrics_store_latency(&gw->m, ts_mono_us() - t0);
-	if (stored < 0) {
-		log_warnx("ingest: store: %s", cause);
-		gw->m.store_errors++;
-		reply = ingest_error("store unavailable: %s", cause);
-		free(cause);
-		free(seqs);
+	if (b.n == 0) {
+		/* Nothing to store: answer now. */
+		reply = api_ingest_accepted(&b, 0, 0, 0);
 		ingest_batch_free(&b);
-		if (api_ingest_answer(gw, wsi, 503, reply, "retry-after:",
-		    "1") != 0)
+		if (api_ingest_answer(gw, wsi, 200, reply, NULL, NULL) != 0)
 			return -1;
 		return api_done(wsi);
 	}
-	for (i = 0; i < b.n; i++) {
-		if (seqs[i] == 0)
+
+	w = xcalloc(1, sizeof *w);
+	w->id = ++gw->next_wait;
+	w->wsi = wsi;
+	TAILQ_INSERT_TAIL(&gw->waits, w, entry);
+	pss->wait = w;
+
+	j = xcalloc(1, sizeof *j);
+	j->b = b;
+	j->wj.id = w->id;
+	j->wj.evs = b.evs;
+	j->wj.n = b.n;
+	j->wj.seqs = xcalloc(b.n, sizeof *j->wj.seqs);
+	writer_submit(gw->writer, &j->wj);
+	if (!writer_threaded(gw->writer)) {
+		/* Stored already: answer in this callback, as before. */
+		api_ingest_collect(gw);
+		if (pss->wait != NULL && pss->wait->reply != NULL)
+			return api_ingest_reply(gw, wsi, pss);
+	}
+	return 0;
+}
+
+/* Give the request waiting as id its answer, if it is still there. */
+static void
+api_ingest_wake(struct gw *gw, uint64_t id, int status,
+    struct json_object *reply, const char *hname, const char *hval)
+{
+	struct api_wait	*w;
+
+	/* Answers come in submission order: the one wanted is near the head. */
+	TAILQ_FOREACH(w, &gw->waits, entry)
+		if (w->id == id)
+			break;
+	if (w == NULL) {
+		log_debug("ingest: request %llu closed before its answer",
+		    (unsigned long long)id);
+		json_object_put(reply);
+		return;
+	}
+	w->status = status;
+	w->reply = reply;
+	w->hname = hname;
+	w->hval = hval;
+	/* Without a writer thread, api_ingest_finish answers right away. */
+	if (writer_threaded(gw->writer))
+		lws_callback_on_writable(w->wsi);
+}
+
+/* Count, broadcast and answer one batch back from the writer. */
+static void
+api_ingest_committed(struct gw *gw, struct api_job *j)
+{
+	struct writer_job	*wj = &j->wj;
+	struct json_object	*reply;
+	int64_t			 first = 0, last = 0;
+	size_t			 i;
+	int			 type;
+
+	metrics_store_latency(&gw->m, wj->us);
+	if (wj->stored < 0) {
+		log_warnx("ingest: store: %s", wj->cause);
+		gw->m.store_errors++;
+		reply = ingest_error("store unavailable: %s", wj->cause);
+		gw->m.ingest_requests[gw_status_slot(503)]++;
+		log_debug("ingest: 503 %s", avjson_str(reply, NULL));
+		api_ingest_wake(gw, wj->id, 503, reply, "retry-after:", "1");
+		return;
+	}
+	for (i = 0; i < wj->n; i++) {
+		if (wj->seqs[i] == 0)
 			continue;
 		if (first == 0)
-			first = seqs[i];
-		last = seqs[i];
-		type = evt_type_lookup(evt_get_str(b.evs[i], "event_type"));
+			first = wj->seqs[i];
+		last = wj->seqs[i];
+		type = evt_type_lookup(evt_get_str(wj->evs[i], "event_type"));
 		if (type >= 0)
 			gw->m.ingest_by_type[type]++;
 	}
-	gw->m.ingest_events += (uint64_t)stored;
-	gw->m.ingest_duplicates += b.n - (size_t)stored;
-	stream_broadcast(gw, b.evs, seqs, b.n);
+	gw->m.ingest_events += (uint64_t)wj->stored;
+	gw->m.ingest_duplicates += wj->n - (size_t)wj->stored;
+	stream_broadcast(gw, wj->evs, wj->seqs, wj->n);
+	if (last > gw->bcast_seq)
+		gw->bcast_seq = last;
+	log_debug("ingest: batch %s: %d stored, %zu duplicates", j->b.batch_id,
+	    wj->stored, wj->n - (size_t)wj->stored);
+	reply = api_ingest_accepted(&j->b, wj->stored, first, last);
+	gw->m.ingest_requests[gw_status_slot(200)]++;
+	api_ingest_wake(gw, wj->id, 200, reply, NULL, NULL);
+}
 
-	o = json_object_new_object();
-	json_object_object_add(o, "status", json_object_new_string("accepted"));
-	json_object_object_add(o, "batch_id",
-	    json_object_new_string(b.batch_id));
-	json_object_object_add(o, "accepted", json_object_new_int(stored));
-	json_object_object_add(o, "duplicates",
-	    json_object_new_int((int)(b.n - (size_t)stored)));
-	json_object_object_add(o, "first_seq",
-	    first ? json_object_new_int64(first) : NULL);
-	json_object_object_add(o, "last_seq",
-	    last ? json_object_new_int64(last) : NULL);
-	log_debug("ingest: batch %s: %d stored, %zu duplicates", b.batch_id,
-	    stored, b.n - (size_t)stored);
-	free(seqs);
-	ingest_batch_free(&b);
-	if (api_ingest_answer(gw, wsi, 200, o, NULL, NULL) != 0)
+/* Collect what the writer finished, in commit (= seq) order. */
+void
+api_ingest_collect(struct gw *gw)
+{
+	struct writer_job	*wj;
+	struct api_job		*j;
+
+	if (gw->writer == NULL)
+		return;
+	while ((wj = writer_take(gw->writer)) != NULL) {
+		j = (struct api_job *)wj;
+		api_ingest_committed(gw, j);
+		free(wj->cause);
+		free(wj->seqs);
+		ingest_batch_free(&j->b);
+		free(j);
+	}
+}
+
+/* Write the answer of a committed batch; the transaction ends. */
+static int
+api_ingest_reply(struct gw *gw, struct lws *wsi, struct api_pss *pss)
+{
+	struct api_wait	*w = pss->wait;
+	int		 rc;
+
+	TAILQ_REMOVE(&gw->waits, w, entry);
+	pss->wait = NULL;
+	rc = api_reply_json(wsi, w->status, w->reply, w->hname, w->hval);
+	free(w);
+	if (rc != 0)
 		return -1;
 	return api_done(wsi);
+}
+
+/* The connection is going (or rebinding): its answer has nowhere to go. */
+static void
+api_wait_drop(struct gw *gw, struct api_pss *pss)
+{
+	struct api_wait	*w = pss->wait;
+
+	if (w == NULL)
+		return;
+	TAILQ_REMOVE(&gw->waits, w, entry);
+	if (w->reply != NULL)
+		json_object_put(w->reply);
+	free(w);
+	pss->wait = NULL;
+}
+
+/* At exit, after lws closed every connection: free what still waits. */
+void
+api_ingest_forget(struct gw *gw)
+{
+	struct api_wait	*w;
+
+	while ((w = TAILQ_FIRST(&gw->waits)) != NULL) {
+		TAILQ_REMOVE(&gw->waits, w, entry);
+		if (w->reply != NULL)
+			json_object_put(w->reply);
+		free(w);
+	}
 }
 
 /* Headers of an ingest request are in: check everything but the body. */
@@ -697,12 +857,17 @@ api_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 			break;
 		gw = gw_from_wsi(wsi);
 		return api_ingest_finish(gw, wsi, pss);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (pss == NULL || pss->wait == NULL || pss->wait->reply == NULL)
+			break;
+		return api_ingest_reply(gw_from_wsi(wsi), wsi, pss);
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (pss != NULL) {
 			free(pss->body);
 			pss->body = NULL;
 			pss->ingest = 0;
+			api_wait_drop(gw_from_wsi(wsi), pss);
 		}
 		break;
 	default:

@@ -5,10 +5,17 @@
  * thread: the HTTP API (api.c), the WebSocket stream and its connection
  * manager (stream.c), the configuration and tokens (gwconf.c, auth.c) and
  * the counters behind /metrics (metrics.c) all share the one struct gw
- * below and never need a lock. The store (store.h) is called on the same
- * thread, which is what makes the `since` replay free of races: an event
- * is stored and broadcast in one callback, so a replaying connection sees
- * it either in the store or live, never both, never neither.
+ * below and never need a lock.
+ *
+ * The one other thread is the store writer (writer.h): ingest batches are
+ * parsed here, committed there (in submission order, several per
+ * transaction when they queue up), and come back here to be counted,
+ * broadcast in seq order and answered. The memory store needs no thread
+ * (its insert is cheaper than the hand-over) and stores at once. The store has its own lock, so
+ * queries on this thread see committed batches only; some of those may
+ * not be broadcast yet. gw->bcast_seq is the last seq broadcast: a new
+ * client goes live after it, and a `since` replay that read further
+ * (stream.c) skips what it already sent when the broadcast comes.
  */
 #ifndef GW_GATEWAY_H
 #define GW_GATEWAY_H
@@ -106,6 +113,9 @@ struct gw_metrics {
 
 struct gw_conn;
 TAILQ_HEAD(gw_connq, gw_conn);
+struct api_wait;
+TAILQ_HEAD(api_waitq, api_wait);
+struct writer;
 
 /* The daemon. One per process; everything hangs off it. */
 struct gw {
@@ -116,6 +126,10 @@ struct gw {
 	int			 loopback;	/* listening on loopback only */
 	unsigned		 notify_mask;	/* 1 << evt_type */
 	struct store		*store;
+	struct writer		*writer;	/* store_insert's thread */
+	int64_t			 bcast_seq;	/* highest seq broadcast */
+	struct api_waitq	 waits;		/* ingest requests awaiting commit */
+	uint64_t		 next_wait;	/* id of the next one */
 	struct ratelimit	*rl;
 	struct lws_context	*ctx;
 	struct lws_vhost	*vhost;
@@ -181,6 +195,10 @@ void stream_drain(struct gw *gw);
 int api_callback(struct lws *wsi, int reason, void *user, void *in,
     size_t len);
 size_t api_pss_size(void);
+/* Count, broadcast and answer every batch the writer has committed. */
+void api_ingest_collect(struct gw *gw);
+/* Forget ingest requests still waiting (at exit). */
+void api_ingest_forget(struct gw *gw);
 
 /* server.c */
 /* Check the configuration (tokens, listen rule) into gw. 0 or -1. */

@@ -4,6 +4,8 @@
  *
  * Signal handlers only set a flag and wake the loop with
  * lws_cancel_service(); the loop acts on the flags between services.
+ * The store writer thread wakes the loop the same way when it has
+ * committed batches, and the loop collects them (api_ingest_collect).
  */
 #include "config.h"
 
@@ -22,6 +24,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "timefmt.h"
+#include "writer.h"
 #include "xmalloc.h"
 
 #define SERVER_RETAIN_US	(60 * LWS_USEC_PER_SEC)
@@ -66,6 +69,13 @@ server_signal(int sig)
 		server_sig_term = 1;
 	if (server_ctx != NULL)
 		lws_cancel_service(server_ctx);
+}
+
+/* The writer committed something: wake the service loop (any thread). */
+static void
+server_wake(void *arg)
+{
+	lws_cancel_service(arg);
 }
 
 /* lws's log lines into ours. */
@@ -244,6 +254,7 @@ server_start(struct gw *gw)
 	int					 port;
 
 	TAILQ_INIT(&gw->conns);
+	TAILQ_INIT(&gw->waits);
 	gw->started_ms = ts_now_ms();
 	if (gwconf_listen(gw->conf.listen, addr, sizeof addr, &port,
 	    &cause) != 0) {
@@ -258,6 +269,7 @@ server_start(struct gw *gw)
 		free(cause);
 		return -1;
 	}
+	gw->bcast_seq = store_last_seq(gw->store);
 	gw->rl = ratelimit_new((double)gw->conf.rate_limit,
 	    (double)gw->conf.rate_burst, SERVER_RL_KEYS);
 
@@ -336,8 +348,9 @@ server_start(struct gw *gw)
 int
 server_loop(struct gw *gw)
 {
-	struct sigaction	sa;
-	int			draining = 0;
+	struct sigaction	 sa;
+	char			*cause = NULL;
+	int			 draining = 0, rc = 0;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = server_signal;
@@ -348,18 +361,35 @@ server_loop(struct gw *gw)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
+	/*
+	 * Here, not in server_start: a thread does not survive daemon's
+	 * fork. The memory store inserts faster than a hand-over to another
+	 * thread and back: it stores on this thread.
+	 */
+	gw->writer = writer_start(gw->store,
+	    strcmp(store_kind(gw->store), "memory") != 0, server_wake, gw->ctx,
+	    &cause);
+	if (gw->writer == NULL) {
+		log_warnx("%s", cause);
+		free(cause);
+		gw->stop = 1;
+		rc = 1;
+	}
 	lws_sul_schedule(gw->ctx, 0, &server_sul_retain, server_retain,
 	    SERVER_RETAIN_US);
 	if (access(gw->conf.www, R_OK | X_OK) != 0)
 		log_warn("www %s: the dashboard is not served", gw->conf.www);
-	log_info("listening on %s (store %s, auth %s, www %s)",
-	    gw->conf.listen, store_kind(gw->store), gw->auth_on ? "on" : "off",
-	    gw->conf.www);
-	sdnotify("READY=1");
+	if (rc == 0) {
+		log_info("listening on %s (store %s, auth %s, www %s)",
+		    gw->conf.listen, store_kind(gw->store),
+		    gw->auth_on ? "on" : "off", gw->conf.www);
+		sdnotify("READY=1");
+	}
 
 	while (!gw->stop) {
 		if (lws_service(gw->ctx, 0) < 0)
 			break;
+		api_ingest_collect(gw);
 		if (server_sig_hup) {
 			server_sig_hup = 0;
 			server_reload(gw);
@@ -367,22 +397,34 @@ server_loop(struct gw *gw)
 		if (server_sig_term && !draining) {
 			draining = 1;
 			sdnotify("STOPPING=1");
+			/* Commit and broadcast what is in hand before 1001. */
+			writer_flush(gw->writer);
+			api_ingest_collect(gw);
 			log_info("stopping: closing %zu clients", gw->nconns);
 			stream_drain(gw);
+			/* The drain also lets waiting ingest answers go out. */
 			lws_sul_schedule(gw->ctx, 0, &server_sul_stop,
-			    server_stop, gw->nconns ? SERVER_DRAIN_US : 1);
+			    server_stop, gw->nconns || !TAILQ_EMPTY(&gw->waits) ?
+			    SERVER_DRAIN_US : 1);
 		}
 	}
 
 	lws_sul_cancel(&server_sul_retain);
 	lws_sul_cancel(&server_sul_stop);
+	/* Batches still queued are committed; their answers cannot go out. */
+	if (gw->writer != NULL)
+		writer_stop(gw->writer);
+	api_ingest_collect(gw);
 	lws_context_destroy(gw->ctx);
 	server_ctx = NULL;
 	gw->ctx = NULL;
+	api_ingest_forget(gw);
+	writer_free(gw->writer);
+	gw->writer = NULL;
 	ratelimit_free(gw->rl);
 	gw->rl = NULL;
 	store_close(gw->store);
 	gw->store = NULL;
 	log_info("stopped");
-	return 0;
+	return rc;
 }

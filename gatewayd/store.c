@@ -3,9 +3,16 @@
  * end through its struct store_ops, and holds what all back ends share
  * (reading the indexed fields of an event, stamping seq and received_at,
  * folding per-project agent rows into the /api/v1/agents answer).
+ *
+ * Every call into a back end holds the store's mutex: gatewayd inserts
+ * from its writer thread while its service thread queries, retains and
+ * reloads settings, and no back end is thread-safe by itself (SQLite is
+ * opened NOMUTEX, the memory store has plain lists). A query therefore
+ * sees exactly the committed batches, never half of one.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +26,7 @@ struct store {
 	const struct store_ops	*ops;
 	void			*b;		/* the back end's own state */
 	int64_t			(*now_ms)(void);
+	pthread_mutex_t		 lock;		/* around every back end call */
 };
 
 /* Most retain_days taken at its word (a million days): no overflow in ms. */
@@ -83,6 +91,7 @@ store_open(const char *spec, const struct store_opts *opts, char **cause)
 	st->ops = ops;
 	st->b = b;
 	st->now_ms = ts_now_ms;
+	pthread_mutex_init(&st->lock, NULL);
 	return st;
 }
 
@@ -93,6 +102,7 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	st->ops->close(st->b);
+	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
 
@@ -110,7 +120,9 @@ store_set_opts(struct store *st, const struct store_opts *opts)
 	struct store_opts	o;
 
 	store_opts_clean(opts, &o);
+	pthread_mutex_lock(&st->lock);
 	st->ops->set_opts(st->b, &o);
+	pthread_mutex_unlock(&st->lock);
 }
 
 /* Replace the clock; tests travel in time with it. */
@@ -125,9 +137,14 @@ int
 store_insert(struct store *st, struct json_object **evs, size_t n,
     int64_t *seqs, char **cause)
 {
+	int	rc;
+
 	if (n == 0)
 		return 0;
-	return st->ops->insert(st->b, evs, n, seqs, st->now_ms(), cause);
+	pthread_mutex_lock(&st->lock);
+	rc = st->ops->insert(st->b, evs, n, seqs, st->now_ms(), cause);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
 }
 
 /* Run a query of the read API or of a since replay. */
@@ -136,6 +153,7 @@ store_query(struct store *st, const struct store_query *q, store_row_cb cb,
     void *arg, char **cause)
 {
 	struct store_query	qq = *q;
+	int			rc;
 
 	/* Clamp rather than refuse: gatewayd already checked what users sent. */
 	if (qq.limit < 1)
@@ -146,14 +164,22 @@ store_query(struct store *st, const struct store_query *q, store_row_cb cb,
 		qq.since = 0;
 	if (qq.type >= EVT__COUNT)
 		return 0;
-	return st->ops->query(st->b, &qq, cb, arg, cause);
+	pthread_mutex_lock(&st->lock);
+	rc = st->ops->query(st->b, &qq, cb, arg, cause);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
 }
 
 /* Highest seq ever assigned. */
 int64_t
 store_last_seq(struct store *st)
 {
-	return st->ops->last_seq(st->b);
+	int64_t	seq;
+
+	pthread_mutex_lock(&st->lock);
+	seq = st->ops->last_seq(st->b);
+	pthread_mutex_unlock(&st->lock);
+	return seq;
 }
 
 /* Stored events per type and in total. */
@@ -161,14 +187,24 @@ int
 store_counts(struct store *st, int64_t counts[EVT__COUNT], int64_t *total,
     char **cause)
 {
-	return st->ops->counts(st->b, counts, total, cause);
+	int	rc;
+
+	pthread_mutex_lock(&st->lock);
+	rc = st->ops->counts(st->b, counts, total, cause);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
 }
 
 /* Apply retention, one chunk. */
 long long
 store_retain(struct store *st, char **cause)
 {
-	return st->ops->retain(st->b, st->now_ms(), cause);
+	long long	n;
+
+	pthread_mutex_lock(&st->lock);
+	n = st->ops->retain(st->b, st->now_ms(), cause);
+	pthread_mutex_unlock(&st->lock);
+	return n;
 }
 
 /* String value or NULL when v is not a string. */
@@ -450,8 +486,12 @@ store_agents(struct store *st, const char *project, char **cause)
 	struct json_object		*arr;
 	size_t				 n = 0, i, j;
 	int64_t				 events;
+	int				 rc;
 
-	if (st->ops->agents(st->b, project, &rows, &n, cause) != 0)
+	pthread_mutex_lock(&st->lock);
+	rc = st->ops->agents(st->b, project, &rows, &n, cause);
+	pthread_mutex_unlock(&st->lock);
+	if (rc != 0)
 		return NULL;
 	if (n > 1)
 		qsort(rows, n, sizeof *rows, store_agent_cmp);

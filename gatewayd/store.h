@@ -7,8 +7,10 @@
  * and never reused, also across restarts (SQLite) so clients resuming with
  * `since` never miss or repeat an event.
  *
- * All calls happen on gatewayd's service thread; a back end may block
- * (SQLite does, briefly).
+ * Calls may come from several threads (gatewayd inserts on its writer
+ * thread, queries on its service thread): store.c serialises every call
+ * into a back end with one mutex, so back ends stay single-threaded. A
+ * back end may block (SQLite does, briefly).
  */
 #ifndef AV_STORE_H
 #define AV_STORE_H

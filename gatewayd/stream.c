@@ -13,12 +13,14 @@
  *
  * `since` replay pages through the store from the writable callback, a
  * page at a time while the queue has room. While a connection replays,
- * live broadcasts skip it: everything broadcast is already stored (the
- * store is written first, on this same thread), so the next page brings
- * it. When a page comes back short, the connection has read everything
- * up to store_last_seq() at that instant and switches to live with
- * last_seq set to it; live events carry higher seqs. Hence no gap and no
- * duplicate at the switch.
+ * live broadcasts skip it: everything broadcast is already committed
+ * (the writer commits, then this thread broadcasts), so the next page
+ * brings it. When a page comes back short, the connection has read every
+ * committed event it wants, which covers all broadcast ones (up to
+ * gw->bcast_seq) and maybe some committed but not broadcast yet. It
+ * switches to live with last_seq at the higher of bcast_seq and the last
+ * seq it read; broadcasts come in seq order and skip seqs at or below a
+ * connection's last_seq. Hence no gap and no duplicate at the switch.
  */
 #include "config.h"
 
@@ -520,7 +522,7 @@ stream_replay_step(struct gw_conn *c)
 		c->replay_next = r.last;
 	if (r.rows < page) {
 		c->replaying = 0;
-		c->last_seq = store_last_seq(gw->store);
+		c->last_seq = gw->bcast_seq;
 		if (c->last_seq < c->replay_next)
 			c->last_seq = c->replay_next;
 		log_debug("stream: %s replayed up to %lld, live", c->id,
@@ -812,7 +814,8 @@ stream_established(struct gw *gw, struct gw_conn *c, struct lws *wsi)
 	gw->nconns++;
 	gw->m.ws_connections_total++;
 
-	c->last_seq = store_last_seq(gw->store);
+	/* Committed but not yet broadcast events will come live. */
+	c->last_seq = gw->bcast_seq;
 	o = json_object_new_object();
 	json_object_object_add(o, "type", json_object_new_string("connected"));
 	json_object_object_add(o, "connection_id",

@@ -61,6 +61,11 @@ av_wait_for 10 test -s "$T/gw.pid" || fail "no pid file"
 dpid=$(cat "$T/gw.pid")
 AV_PIDS="$AV_PIDS $dpid"
 assert_eq "daemon serves" 200 "$("$CURL" -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/api/v1/health")"
+# The store writer thread is started after the fork: ingest is answered.
+batch 1 3 >"$T/dbatch"
+assert_eq "daemon ingests" 200 "$("$CURL" -s -o /dev/null -w '%{http_code}' -m 10 \
+    -H 'Content-Type: application/json' --data-binary "@$T/dbatch" \
+    "http://127.0.0.1:$p/api/v1/events/ingest")"
 "$GATEWAYD" --pidfile "$T/gw.pid" -l "127.0.0.1:$(av_free_port)" --store memory \
     --www "$T" >"$T/e.out" 2>&1
 assert_eq "pid file held" 1 $?

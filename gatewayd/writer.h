@@ -1,0 +1,63 @@
+/*
+ * writer.h: gatewayd's store writer, a thread of its own that runs
+ * store_insert for ingest batches so that the service thread can parse
+ * the next request while the previous one is being committed.
+ *
+ * Jobs are committed and handed back strictly in the order they were
+ * submitted, so seq order is submission order is completion order. The
+ * writer takes every job queued since its last commit into one
+ * store_insert (group commit); when that fails it retries the jobs one
+ * by one, so one bad batch fails only itself.
+ *
+ * Without a thread (writer_start's threaded 0), writer_submit stores the
+ * job itself and it is finished on return; the rest works the same.
+ *
+ * The writer knows nothing of lws: it calls wake(arg) when a job is done
+ * (gatewayd passes lws_cancel_service), and the service thread collects
+ * finished jobs with writer_take.
+ */
+#ifndef GW_WRITER_H
+#define GW_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <json-c/json.h>
+
+struct store;
+struct writer;
+
+/* One batch to store; the submitter owns it before and after. */
+struct writer_job {
+	TAILQ_ENTRY(writer_job)	  entry;
+	uint64_t		  id;		/* for the submitter */
+	struct json_object	**evs;
+	size_t			  n;
+	int64_t			 *seqs;		/* n slots, filled by the store */
+	int			  stored;	/* result of store_insert */
+	char			 *cause;	/* stored < 0: why (caller frees) */
+	int64_t			  us;		/* time spent storing it */
+};
+
+/*
+ * Start the thread; threaded 0 starts none (a store whose insert costs
+ * less than the hand-over, i.e. memory): writer_submit then stores at
+ * once. NULL with *cause if the thread cannot be started.
+ */
+struct writer *writer_start(struct store *st, int threaded,
+    void (*wake)(void *), void *arg, char **cause);
+/* 1 if jobs are stored on the thread, 0 if writer_submit stores them. */
+int writer_threaded(const struct writer *w);
+/* Queue j (n > 0) behind everything submitted before. */
+void writer_submit(struct writer *w, struct writer_job *j);
+/* The next finished job in submission order, or NULL. */
+struct writer_job *writer_take(struct writer *w);
+/* Wait until every submitted job is finished (not yet taken). */
+void writer_flush(struct writer *w);
+/* Finish every queued job and stop the thread (writer_take still works). */
+void writer_stop(struct writer *w);
+/* Free a stopped writer; jobs not taken are the caller's to free first. */
+void writer_free(struct writer *w);
+
+#endif
