@@ -53,6 +53,7 @@ struct api_wait {
 struct api_job {
 	struct writer_job	 wj;
 	struct ingest_batch	 b;
+	int64_t			*seqs;		/* without a writer */
 };
 
 /* Per-transaction state (lws zeroes it for every request). */
@@ -316,6 +317,18 @@ api_ingest_accepted(const struct ingest_batch *b, int stored, int64_t first,
 }
 
 static int	api_ingest_reply(struct gw *, struct lws *, struct api_pss *);
+static void	api_ingest_committed(struct gw *, struct api_job *);
+
+/* Free a job whose answer is made. */
+static void
+api_job_free(struct api_job *j)
+{
+	free(j->wj.cause);
+	store_batch_free(j->wj.batch);
+	free(j->seqs);
+	ingest_batch_free(&j->b);
+	free(j);
+}
 
 /* Parse a complete ingest body; hand a valid batch to the writer. */
 static int
@@ -325,6 +338,7 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	struct json_object	*reply;
 	struct api_job		*j;
 	struct api_wait		*w;
+	int64_t			 t0;
 	int			 status;
 
 	status = ingest_parse(pss->body, pss->len, pss->count, &b, &reply);
@@ -357,16 +371,25 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	j = xcalloc(1, sizeof *j);
 	j->b = b;
 	j->wj.id = w->id;
-	j->wj.evs = b.evs;
-	j->wj.n = b.n;
-	j->wj.seqs = xcalloc(b.n, sizeof *j->wj.seqs);
-	writer_submit(gw->writer, &j->wj);
-	if (!writer_threaded(gw->writer)) {
-		/* Stored already: answer in this callback, as before. */
-		api_ingest_collect(gw);
-		if (pss->wait != NULL && pss->wait->reply != NULL)
-			return api_ingest_reply(gw, wsi, pss);
+	if (gw->writer != NULL) {
+		j->wj.batch = store_batch_new(b.evs, b.n, &j->wj.cause);
+		if (j->wj.batch != NULL) {
+			writer_submit(gw->writer, &j->wj);
+			return 0;
+		}
+		j->wj.stored = -1;
+	} else {
+		/* No writer thread (memory, PostgreSQL): store here. */
+		j->seqs = xcalloc(b.n, sizeof *j->seqs);
+		t0 = ts_mono_us();
+		j->wj.stored = store_insert(gw->store, b.evs, b.n, j->seqs,
+		    &j->wj.cause);
+		j->wj.us = ts_mono_us() - t0;
 	}
+	api_ingest_committed(gw, j);
+	api_job_free(j);
+	if (pss->wait != NULL && pss->wait->reply != NULL)
+		return api_ingest_reply(gw, wsi, pss);
 	return 0;
 }
 
@@ -392,7 +415,7 @@ api_ingest_wake(struct gw *gw, uint64_t id, int status,
 	w->hname = hname;
 	w->hval = hval;
 	/* Without a writer thread, api_ingest_finish answers right away. */
-	if (writer_threaded(gw->writer))
+	if (gw->writer != NULL)
 		lws_callback_on_writable(w->wsi);
 }
 
@@ -402,6 +425,7 @@ api_ingest_committed(struct gw *gw, struct api_job *j)
 {
 	struct writer_job	*wj = &j->wj;
 	struct json_object	*reply;
+	const int64_t		*seqs;
 	int64_t			 first = 0, last = 0;
 	size_t			 i;
 	int			 type;
@@ -416,23 +440,27 @@ api_ingest_committed(struct gw *gw, struct api_job *j)
 		api_ingest_wake(gw, wj->id, 503, reply, "retry-after:", "1");
 		return;
 	}
-	for (i = 0; i < wj->n; i++) {
-		if (wj->seqs[i] == 0)
+	if (wj->batch != NULL)
+		store_batch_finish(wj->batch, j->b.evs);
+	seqs = wj->batch != NULL ? wj->batch->seqs : j->seqs;
+	for (i = 0; i < j->b.n; i++) {
+		if (seqs[i] == 0)
 			continue;
 		if (first == 0)
-			first = wj->seqs[i];
-		last = wj->seqs[i];
-		type = evt_type_lookup(evt_get_str(wj->evs[i], "event_type"));
+			first = seqs[i];
+		last = seqs[i];
+		type = wj->batch != NULL ? wj->batch->recs[i].ev.type :
+		    evt_type_lookup(evt_get_str(j->b.evs[i], "event_type"));
 		if (type >= 0)
 			gw->m.ingest_by_type[type]++;
 	}
 	gw->m.ingest_events += (uint64_t)wj->stored;
-	gw->m.ingest_duplicates += wj->n - (size_t)wj->stored;
-	stream_broadcast(gw, wj->evs, wj->seqs, wj->n);
+	gw->m.ingest_duplicates += j->b.n - (size_t)wj->stored;
+	stream_broadcast(gw, j->b.evs, seqs, j->b.n);
 	if (last > gw->bcast_seq)
 		gw->bcast_seq = last;
 	log_debug("ingest: batch %s: %d stored, %zu duplicates", j->b.batch_id,
-	    wj->stored, wj->n - (size_t)wj->stored);
+	    wj->stored, j->b.n - (size_t)wj->stored);
 	reply = api_ingest_accepted(&j->b, wj->stored, first, last);
 	gw->m.ingest_requests[gw_status_slot(200)]++;
 	api_ingest_wake(gw, wj->id, 200, reply, NULL, NULL);
@@ -450,10 +478,7 @@ api_ingest_collect(struct gw *gw)
 	while ((wj = writer_take(gw->writer)) != NULL) {
 		j = (struct api_job *)wj;
 		api_ingest_committed(gw, j);
-		free(wj->cause);
-		free(wj->seqs);
-		ingest_batch_free(&j->b);
-		free(j);
+		api_job_free(j);
 	}
 }
 

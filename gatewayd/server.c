@@ -363,13 +363,12 @@ server_loop(struct gw *gw)
 
 	/*
 	 * Here, not in server_start: a thread does not survive daemon's
-	 * fork. The memory store inserts faster than a hand-over to another
-	 * thread and back: it stores on this thread.
+	 * fork. Only a store that takes flattened batches (SQLite) gets the
+	 * thread; the memory store inserts faster than the hand-over would
+	 * cost, and it and PostgreSQL store on this thread.
 	 */
-	gw->writer = writer_start(gw->store,
-	    strcmp(store_kind(gw->store), "memory") != 0, server_wake, gw->ctx,
-	    &cause);
-	if (gw->writer == NULL) {
+	if (store_batched(gw->store) && (gw->writer = writer_start(gw->store,
+	    1, server_wake, gw->ctx, &cause)) == NULL) {
 		log_warnx("%s", cause);
 		free(cause);
 		gw->stop = 1;
@@ -398,7 +397,8 @@ server_loop(struct gw *gw)
 			draining = 1;
 			sdnotify("STOPPING=1");
 			/* Commit and broadcast what is in hand before 1001. */
-			writer_flush(gw->writer);
+			if (gw->writer != NULL)
+				writer_flush(gw->writer);
 			api_ingest_collect(gw);
 			log_info("stopping: closing %zu clients", gw->nconns);
 			stream_drain(gw);

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,14 +138,185 @@ int
 store_insert(struct store *st, struct json_object **evs, size_t n,
     int64_t *seqs, char **cause)
 {
-	int	rc;
+	struct store_batch	*b;
+	int			 rc;
 
 	if (n == 0)
 		return 0;
+	if (st->ops->insert_batch == NULL) {
+		pthread_mutex_lock(&st->lock);
+		rc = st->ops->insert(st->b, evs, n, seqs, st->now_ms(), cause);
+		pthread_mutex_unlock(&st->lock);
+		return rc;
+	}
+	memset(seqs, 0, n * sizeof *seqs);
+	if ((b = store_batch_new(evs, n, cause)) == NULL)
+		return -1;
+	rc = store_insert_batches(st, &b, 1, cause);
+	if (rc == 0) {
+		store_batch_finish(b, evs);
+		memcpy(seqs, b->seqs, n * sizeof *seqs);
+		rc = b->stored;
+	}
+	store_batch_free(b);
+	return rc;
+}
+
+/* Does the back end store flattened batches (on any thread)? */
+int
+store_batched(const struct store *st)
+{
+	return st->ops->insert_batch != NULL;
+}
+
+/* Bytes s takes in a batch's arena (0 for NULL). */
+static size_t
+store_strsize(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+/* Copy s of size bytes to *at; the copy, or NULL. */
+static const char *
+store_strcopy(const char *s, size_t size, char **at)
+{
+	char	*d = *at;
+
+	if (s == NULL)
+		return NULL;
+	memcpy(d, s, size);
+	*at += size;
+	return d;
+}
+
+/*
+ * Flatten evs into a new batch: a pass that reads the fields and
+ * serialises each event, then one allocation and a pass that copies.
+ */
+struct store_batch *
+store_batch_new(struct json_object **evs, size_t n, char **cause)
+{
+	struct store_batch	*b;
+	struct store_ev		*ev;
+	const char		**sp[10];
+	size_t			 i, k, total = 0;
+	char			*at;
+
+	b = xcalloc(1, sizeof *b);
+	b->n = n;
+	b->recs = xreallocarray(NULL, n ? n : 1, sizeof *b->recs);
+	b->seqs = xcalloc(n ? n : 1, sizeof *b->seqs);
+	for (i = 0; i < n; i++) {
+		ev = &b->recs[i].ev;
+		if (store_ev_get(evs[i], i, ev, cause) != 0) {
+			store_batch_free(b);
+			return NULL;
+		}
+		b->recs[i].text = avjson_str(evs[i], &b->recs[i].len);
+		total += b->recs[i].len + 1 + store_strsize(ev->event_id) +
+		    store_strsize(ev->agent_id) + store_strsize(ev->agent_name) +
+		    store_strsize(ev->agent_role) +
+		    store_strsize(ev->operation) + store_strsize(ev->status) +
+		    store_strsize(ev->timestamp) +
+		    store_strsize(ev->session_id) +
+		    store_strsize(ev->user_id) + store_strsize(ev->project);
+	}
+	b->arena = at = xmalloc(total ? total : 1);
+	for (i = 0; i < n; i++) {
+		ev = &b->recs[i].ev;
+		b->recs[i].text = store_strcopy(b->recs[i].text,
+		    b->recs[i].len + 1, &at);
+		sp[0] = &ev->event_id;
+		sp[1] = &ev->agent_id;
+		sp[2] = &ev->agent_name;
+		sp[3] = &ev->agent_role;
+		sp[4] = &ev->operation;
+		sp[5] = &ev->status;
+		sp[6] = &ev->timestamp;
+		sp[7] = &ev->session_id;
+		sp[8] = &ev->user_id;
+		sp[9] = &ev->project;
+		for (k = 0; k < 10; k++)
+			*sp[k] = store_strcopy(*sp[k], store_strsize(*sp[k]), &at);
+	}
+	return b;
+}
+
+/* Store batches in one transaction; see store.h. */
+int
+store_insert_batches(struct store *st, struct store_batch **bs, size_t nb,
+    char **cause)
+{
+	size_t	i;
+	int	rc;
+
+	for (i = 0; i < nb; i++) {
+		memset(bs[i]->seqs, 0, bs[i]->n * sizeof *bs[i]->seqs);
+		bs[i]->stored = 0;
+	}
 	pthread_mutex_lock(&st->lock);
-	rc = st->ops->insert(st->b, evs, n, seqs, st->now_ms(), cause);
+	rc = st->ops->insert_batch(st->b, bs, nb, st->now_ms(), cause);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
+}
+
+/* The seqs store_insert_batches assigned. */
+const int64_t *
+store_batch_seqs(const struct store_batch *b, int *stored)
+{
+	*stored = b->stored;
+	return b->seqs;
+}
+
+/* Stamp and freeze the stored events of b (evs as given to store_batch_new). */
+void
+store_batch_finish(struct store_batch *b, struct json_object **evs)
+{
+	const struct store_rec	*r;
+	size_t			 i;
+	char			*text;
+
+	for (i = 0; i < b->n; i++) {
+		if (b->seqs[i] == 0)
+			continue;
+		r = &b->recs[i];
+		text = xmalloc(r->len + STORE_STAMP_MAX);
+		store_rec_text(r, b->seqs[i], b->received_at, text);
+		store_ev_stamp(evs[i], b->seqs[i], b->received_at);
+		/* The serialiser takes text (NUL-terminated) and frees it. */
+		json_object_set_serializer(evs[i],
+		    json_object_userdata_to_json_string, text,
+		    json_object_free_userdata);
+	}
+}
+
+/* Free a batch. */
+void
+store_batch_free(struct store_batch *b)
+{
+	if (b == NULL)
+		return;
+	free(b->arena);
+	free(b->seqs);
+	free(b->recs);
+	free(b);
+}
+
+/*
+ * The stored form: the event as sent, then seq and received_at, exactly
+ * what json-c writes for the event with those two members added last.
+ */
+size_t
+store_rec_text(const struct store_rec *r, int64_t seq,
+    const char *received_at, char *out)
+{
+	int	n;
+
+	memcpy(out, r->text, r->len - 1);	/* all but the closing brace */
+	n = snprintf(out + r->len - 1, STORE_STAMP_MAX,
+	    ",\"seq\":%lld,\"received_at\":\"%s\"}", (long long)seq,
+	    received_at);
+	return r->len - 1 + (size_t)n;
 }
 
 /* Run a query of the read API or of a since replay. */

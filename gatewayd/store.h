@@ -20,8 +20,10 @@
 #include <json-c/json.h>
 
 #include "event.h"
+#include "timefmt.h"
 
 struct store;
+struct store_batch;
 
 /* Limits and policies given at open (and on SIGHUP via store_set_opts). */
 struct store_opts {
@@ -80,6 +82,28 @@ void store_set_opts(struct store *st, const struct store_opts *opts);
 int store_insert(struct store *st, struct json_object **evs, size_t n,
     int64_t *seqs, char **cause);
 
+/*
+ * The same in three steps, so that the middle one can run on another
+ * thread: store_batch_new flattens the events (their indexed fields and
+ * their text, copied into the batch) on the caller's thread;
+ * store_insert_batches stores one or more batches in one transaction,
+ * reading nothing but the batches (group commit; -1 stores none of
+ * them); store_batch_finish then stamps and freezes the stored events as
+ * store_insert does. Only back ends with insert_batch (store_batched)
+ * take this path; store_insert works for all. The batch borrows the
+ * numbers of budget_updated events from evs: keep evs, unmodified, until
+ * the batch is freed.
+ */
+int store_batched(const struct store *st);
+struct store_batch *store_batch_new(struct json_object **evs, size_t n,
+    char **cause);
+int store_insert_batches(struct store *st, struct store_batch **bs,
+    size_t nb, char **cause);
+/* Seqs of a stored batch (0 = duplicate), n of them; events stored. */
+const int64_t *store_batch_seqs(const struct store_batch *b, int *stored);
+void store_batch_finish(struct store_batch *b, struct json_object **evs);
+void store_batch_free(struct store_batch *b);
+
 /* Run q, calling cb per row (cb must not call into the store). 0, or -1 with *cause. */
 int store_query(struct store *st, const struct store_query *q,
     store_row_cb cb, void *arg, char **cause);
@@ -133,6 +157,33 @@ struct store_ev {
 	struct json_object *budget_total;
 };
 
+/* One event of a store_batch: its indexed fields and its text. */
+struct store_rec {
+	struct store_ev	 ev;		/* strings point into the batch */
+	const char	*text;		/* the event as sent, serialised: */
+	size_t		 len;		/* without seq and received_at */
+};
+
+/* A batch for a back end's insert_batch (see store_batch_new). */
+struct store_batch {
+	struct store_rec *recs;
+	size_t		  n;
+	char		 *arena;	/* the strings of recs */
+	int64_t		 *seqs;		/* out: seq of recs[i], 0 = duplicate */
+	int		  stored;	/* out: how many stored */
+	char		  received_at[TS_LEN];	/* out */
+};
+
+/* Most bytes store_rec_text adds to a record's len. */
+#define STORE_STAMP_MAX		(sizeof ",\"seq\":,\"received_at\":\"\"}" + 20 + TS_LEN)
+
+/*
+ * The stored text of r as seq (received_at from its batch) into out,
+ * which has r->len + STORE_STAMP_MAX bytes; its length.
+ */
+size_t store_rec_text(const struct store_rec *r, int64_t seq,
+    const char *received_at, char *out);
+
 /* Latest state of one agent within one project ("" = no project). */
 struct store_agent {
 	char		*agent_id;
@@ -157,8 +208,11 @@ struct store_ops {
 			    char **cause);
 	void		 (*close)(void *b);
 	void		 (*set_opts)(void *b, const struct store_opts *opts);
+	/* One of insert and insert_batch; see store_insert(_batches). */
 	int		 (*insert)(void *b, struct json_object **evs, size_t n,
 			    int64_t *seqs, int64_t now_ms, char **cause);
+	int		 (*insert_batch)(void *b, struct store_batch **bs,
+			    size_t nb, int64_t now_ms, char **cause);
 	int		 (*query)(void *b, const struct store_query *q,
 			    store_row_cb cb, void *arg, char **cause);
 	int64_t		 (*last_seq)(void *b);

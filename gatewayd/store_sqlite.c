@@ -195,6 +195,9 @@ struct sql_store {
 	size_t		 npend;
 	size_t		 cappend;
 
+	char		*tbuf;		/* an event's stored text, reused */
+	size_t		 tcap;
+
 	sqlite3_stmt	*begin;
 	sqlite3_stmt	*commit;
 	sqlite3_stmt	*rollback;
@@ -613,6 +616,7 @@ sql_close(void *b)
 	}
 	sql_pend_truncate(sql, 0);
 	free(sql->pend);
+	free(sql->tbuf);
 	sql_finalize_all(sql);
 	if (sql->db != NULL) {
 		/* Cheap, and keeps the planner's statistics fresh. */
@@ -754,21 +758,22 @@ sql_set_opts(void *b, const struct store_opts *opts)
 	sql->opts = *opts;
 }
 
-/*
- * Insert one event as seq. 1 stored, 0 duplicate, -1 error. The object is
- * stamped first so the stored text is exactly what gatewayd broadcasts.
- */
+/* Insert one event as seq. 1 stored, 0 duplicate, -1 error. */
 static int
-sql_insert_one(struct sql_store *sql, struct json_object *obj,
-    const struct store_ev *ev, int64_t seq, const char *received_at)
+sql_insert_one(struct sql_store *sql, const struct store_rec *r, int64_t seq,
+    const char *received_at)
 {
-	sqlite3_stmt	*s = sql->insert;
-	const char	*json;
-	size_t		 len;
-	int		 rc;
+	sqlite3_stmt		*s = sql->insert;
+	const struct store_ev	*ev = &r->ev;
+	size_t			 len;
+	int			 rc;
 
-	store_ev_stamp(obj, seq, received_at);
-	json = avjson_str(obj, &len);
+	if (sql->tcap < r->len + STORE_STAMP_MAX) {
+		sql->tcap = r->len + STORE_STAMP_MAX + 1024;
+		free(sql->tbuf);
+		sql->tbuf = xmalloc(sql->tcap);
+	}
+	len = store_rec_text(r, seq, received_at, sql->tbuf);
 	sqlite3_bind_int64(s, 1, seq);
 	sql_bind_str(s, 2, ev->event_id);
 	sql_bind_str(s, 3, evt_types[ev->type].name);
@@ -778,19 +783,12 @@ sql_insert_one(struct sql_store *sql, struct json_object *obj,
 	sql_bind_str(s, 7, ev->project);
 	sql_bind_str(s, 8, ev->timestamp);
 	sql_bind_str(s, 9, received_at);
-	sqlite3_bind_text(s, 10, json, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, sql->tbuf, (int)len, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		store_ev_unstamp(obj);
+	if (rc != SQLITE_DONE)
 		return -1;
-	}
-	if (sqlite3_changes(sql->db) == 0) {
-		store_ev_unstamp(obj);
-		return 0;
-	}
-	store_ev_freeze(obj, json, len);
-	return 1;
+	return sqlite3_changes(sql->db) != 0;
 }
 
 /* A stored event of the batch, for the per-batch upserts. */
@@ -893,27 +891,28 @@ sql_counts_add(struct sql_store *sql, const int64_t delta[EVT__COUNT])
 	return 0;
 }
 
-/* Store a batch in one transaction. */
+/* Store batches in one transaction (the writer's group commit). */
 static int
-sql_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
-    int64_t now_ms, char **cause)
+sql_insert_batch(void *b, struct store_batch **bs, size_t nb, int64_t now_ms,
+    char **cause)
 {
 	struct sql_store	*sql = b;
-	struct store_ev		*ev;
+	struct store_batch	*bt;
+	const struct store_ev	*ev;
 	struct sql_done		*done;
 	const char		*v[SQL_K__COUNT];
 	char			 received_at[TS_LEN];
 	int64_t			 seq = sql->last_seq, delta[EVT__COUNT];
 	int64_t			 flushed_seq = 0;
-	size_t			 i, ndone = 0, npend0 = sql->npend, nflushed = 0;
+	size_t			 i, k, n = 0, ndone = 0, npend0 = sql->npend;
+	size_t			 nflushed = 0;
 	int			 rc, t;
 
 	memset(delta, 0, sizeof delta);
-	for (i = 0; i < n; i++)
-		seqs[i] = 0;
 	ts_format(received_at, now_ms);
-	ev = xreallocarray(NULL, n, sizeof *ev);
-	done = xreallocarray(NULL, n, sizeof *done);
+	for (k = 0; k < nb; k++)
+		n += bs[k]->n;
+	done = xreallocarray(NULL, n ? n : 1, sizeof *done);
 
 	if (sql->last_seq > SQL_SEQ_MAX - (int64_t)n) {
 		*cause = xasprintf("sqlite %s: sequence numbers exhausted",
@@ -930,27 +929,30 @@ sql_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
 		nflushed = sql->npend;
 		flushed_seq = sql->pend[nflushed - 1].seq;
 	}
-	for (i = 0; i < n; i++) {
-		if (store_ev_get(evs[i], i, &ev[i], cause) != 0)
-			goto fail;
-		rc = sql_insert_one(sql, evs[i], &ev[i], seq + 1, received_at);
-		if (rc < 0) {
-			sql_error(sql, "insert", cause);
-			goto fail;
+	for (k = 0; k < nb; k++) {
+		bt = bs[k];
+		for (i = 0; i < bt->n; i++) {
+			ev = &bt->recs[i].ev;
+			rc = sql_insert_one(sql, &bt->recs[i], seq + 1,
+			    received_at);
+			if (rc < 0) {
+				sql_error(sql, "insert", cause);
+				goto fail;
+			}
+			if (rc == 0)
+				continue;	/* duplicate */
+			bt->seqs[i] = ++seq;
+			delta[ev->type]++;
+			done[ndone].ev = ev;
+			done[ndone].seq = seq;
+			ndone++;
+			v[SQL_K_TYPE] = NULL;	/* sql_pend_add takes it from type */
+			v[SQL_K_AGENT] = ev->agent_id;
+			v[SQL_K_SESSION] = ev->session_id;
+			v[SQL_K_USER] = ev->user_id;
+			v[SQL_K_PROJECT] = ev->project;
+			sql_pend_add(sql, seq, ev->type, v);
 		}
-		if (rc == 0)
-			continue;	/* duplicate */
-		seqs[i] = ++seq;
-		delta[ev[i].type]++;
-		done[ndone].ev = &ev[i];
-		done[ndone].seq = seq;
-		ndone++;
-		v[SQL_K_TYPE] = NULL;	/* sql_pend_add takes it from type */
-		v[SQL_K_AGENT] = ev[i].agent_id;
-		v[SQL_K_SESSION] = ev[i].session_id;
-		v[SQL_K_USER] = ev[i].user_id;
-		v[SQL_K_PROJECT] = ev[i].project;
-		sql_pend_add(sql, seq, ev[i].type, v);
 	}
 	if (ndone > 0) {
 		qsort(done, ndone, sizeof *done, sql_done_cmp);
@@ -976,9 +978,14 @@ sql_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
 	for (t = 0; t < EVT__COUNT; t++)
 		sql->counts[t] += delta[t];
 	sql->total += (int64_t)ndone;
+	for (k = 0; k < nb; k++) {
+		bs[k]->stored = 0;
+		for (i = 0; i < bs[k]->n; i++)
+			bs[k]->stored += bs[k]->seqs[i] != 0;
+		memcpy(bs[k]->received_at, received_at, TS_LEN);
+	}
 	free(done);
-	free(ev);
-	return (int)ndone;
+	return 0;
 
 fail:
 	/* Some errors (I/O, full disk) already rolled SQLite back. */
@@ -987,13 +994,9 @@ fail:
 		log_warnx("sqlite %s: rollback: %s", sql->path,
 		    sqlite3_errmsg(sql->db));
 	sql_pend_truncate(sql, npend0);
-	for (i = 0; i < n; i++) {
-		if (seqs[i] != 0)
-			store_ev_unstamp(evs[i]);
-		seqs[i] = 0;
-	}
+	for (k = 0; k < nb; k++)
+		memset(bs[k]->seqs, 0, bs[k]->n * sizeof *bs[k]->seqs);
 	free(done);
-	free(ev);
 	return -1;
 }
 
@@ -1412,7 +1415,7 @@ const struct store_ops store_sqlite_ops = {
 	.open = sql_open,
 	.close = sql_close,
 	.set_opts = sql_set_opts,
-	.insert = sql_insert,
+	.insert_batch = sql_insert_batch,
 	.query = sql_query,
 	.last_seq = sql_last_seq,
 	.counts = sql_counts,

@@ -55,45 +55,33 @@ writer_one(struct writer *w, struct writer_job *j)
 
 	t0 = ts_mono_us();
 	j->cause = NULL;
-	j->stored = store_insert(w->st, j->evs, j->n, j->seqs, &j->cause);
+	j->stored = store_insert_batches(w->st, &j->batch, 1, &j->cause) == 0 ?
+	    j->batch->stored : -1;
 	j->us = ts_mono_us() - t0;
 }
 
 /* Store a group of jobs in one transaction, or one by one if that fails. */
 static void
-writer_group(struct writer *w, struct writer_jobq *g, size_t njobs,
-    size_t nev)
+writer_group(struct writer *w, struct writer_jobq *g, size_t njobs)
 {
 	struct writer_job	 *j;
-	struct json_object	**evs;
-	int64_t			 *seqs, t0, us;
+	struct store_batch	**bs;
+	int64_t			  t0, us;
 	char			 *cause = NULL;
-	size_t			  off, i;
-	int			  rc;
+	size_t			  i = 0;
 
 	if (njobs == 1) {
 		writer_one(w, TAILQ_FIRST(g));
 		return;
 	}
-	evs = xreallocarray(NULL, nev, sizeof *evs);
-	seqs = xreallocarray(NULL, nev, sizeof *seqs);
-	off = 0;
-	TAILQ_FOREACH(j, g, entry) {
-		memcpy(evs + off, j->evs, j->n * sizeof *evs);
-		off += j->n;
-	}
+	bs = xreallocarray(NULL, njobs, sizeof *bs);
+	TAILQ_FOREACH(j, g, entry)
+		bs[i++] = j->batch;
 	t0 = ts_mono_us();
-	rc = store_insert(w->st, evs, nev, seqs, &cause);
-	us = ts_mono_us() - t0;
-	if (rc >= 0) {
-		off = 0;
+	if (store_insert_batches(w->st, bs, njobs, &cause) == 0) {
+		us = ts_mono_us() - t0;
 		TAILQ_FOREACH(j, g, entry) {
-			memcpy(j->seqs, seqs + off, j->n * sizeof *seqs);
-			off += j->n;
-			j->stored = 0;
-			for (i = 0; i < j->n; i++)
-				if (j->seqs[i] != 0)
-					j->stored++;
+			j->stored = j->batch->stored;
 			j->cause = NULL;
 			j->us = us;
 		}
@@ -103,8 +91,7 @@ writer_group(struct writer *w, struct writer_jobq *g, size_t njobs,
 		TAILQ_FOREACH(j, g, entry)
 			writer_one(w, j);
 	}
-	free(seqs);
-	free(evs);
+	free(bs);
 }
 
 /* The thread: take what is queued, store it, hand it back, repeat. */
@@ -125,16 +112,16 @@ writer_main(void *arg)
 			break;	/* stop, and nothing left to store */
 		njobs = nev = 0;
 		while ((j = TAILQ_FIRST(&w->todo)) != NULL &&
-		    (njobs == 0 || nev + j->n <= WRITER_GROUP_MAX)) {
+		    (njobs == 0 || nev + j->batch->n <= WRITER_GROUP_MAX)) {
 			TAILQ_REMOVE(&w->todo, j, entry);
 			TAILQ_INSERT_TAIL(&g, j, entry);
 			njobs++;
-			nev += j->n;
+			nev += j->batch->n;
 		}
 		w->busy = njobs;
 		pthread_mutex_unlock(&w->lock);
 
-		writer_group(w, &g, njobs, nev);
+		writer_group(w, &g, njobs);
 
 		pthread_mutex_lock(&w->lock);
 		while ((j = TAILQ_FIRST(&g)) != NULL) {

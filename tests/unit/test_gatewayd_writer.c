@@ -42,22 +42,39 @@ mkev(int n)
 	return avjson_parse(buf, strlen(buf), NULL);
 }
 
-/* A job of NEV events from first; bad = its last event lacks agent_id. */
+/* A job and the events its batch was made of. */
+struct tjob {
+	struct writer_job	 wj;		/* first: writer_take's pointer */
+	struct json_object	*evs[NEV];
+};
+
+/*
+ * A job of NEV events from first. bad: its last record loses its
+ * event_id after flattening, so that batch fails inside the transaction
+ * (NOT NULL), as no batch store_batch_new made can.
+ */
 static struct writer_job *
 mkjob(int first, int bad)
 {
-	struct writer_job	*j;
-	int			 i;
+	struct tjob	*t;
+	char		*cause = NULL;
+	int		 i;
 
-	j = xcalloc(1, sizeof *j);
-	j->n = NEV;
-	j->evs = xcalloc(NEV, sizeof *j->evs);
-	j->seqs = xcalloc(NEV, sizeof *j->seqs);
+	t = xcalloc(1, sizeof *t);
 	for (i = 0; i < NEV; i++)
-		j->evs[i] = mkev(first + i);
+		t->evs[i] = mkev(first + i);
+	t->wj.batch = store_batch_new(t->evs, NEV, &cause);
+	ck_assert_msg(t->wj.batch != NULL, "store_batch_new: %s", cause);
 	if (bad)
-		json_object_object_del(j->evs[NEV - 1], "agent_id");
-	return j;
+		t->wj.batch->recs[NEV - 1].ev.event_id = NULL;
+	return &t->wj;
+}
+
+/* The events of a job. */
+static struct json_object **
+jobevs(struct writer_job *j)
+{
+	return ((struct tjob *)j)->evs;
 }
 
 /* Free a job and its events. */
@@ -66,10 +83,9 @@ freejob(struct writer_job *j)
 {
 	size_t	i;
 
-	for (i = 0; i < j->n; i++)
-		json_object_put(j->evs[i]);
-	free(j->evs);
-	free(j->seqs);
+	for (i = 0; i < NEV; i++)
+		json_object_put(jobevs(j)[i]);
+	store_batch_free(j->batch);
 	free(j->cause);
 	free(j);
 }
@@ -140,16 +156,14 @@ START_TEST(test_group_with_a_bad_batch)
 	struct store_query	 q;
 	struct hold		 h;
 	char			 dir[400], *cause = NULL;
-	int64_t			 next, total;
+	int64_t			 next, total, seqs[1];
 	int64_t			 counts[EVT__COUNT];
 	int			 i, k, wakes = 0;
 
 	st = open_store(dir, sizeof dir);
 	/* One stored event, so the holding query has a row to call back on. */
 	seed = mkjob(1000, 0);
-	seed->n = 1;
-	ck_assert_int_eq(store_insert(st, seed->evs, 1, seed->seqs, &cause), 1);
-	seed->n = NEV;
+	ck_assert_int_eq(store_insert(st, jobevs(seed), 1, seqs, &cause), 1);
 
 	w = writer_start(st, 1, wake, &wakes, &cause);
 	ck_assert_msg(w != NULL, "writer_start: %s", cause);
@@ -175,15 +189,13 @@ START_TEST(test_group_with_a_bad_batch)
 			/* The bad batch alone fails, and changed nothing. */
 			ck_assert_int_lt(j->stored, 0);
 			ck_assert_ptr_nonnull(j->cause);
-			for (k = 0; k < NEV; k++) {
-				ck_assert_int_eq(j->seqs[k], 0);
-				ck_assert(!json_object_object_get_ex(j->evs[k],
-				    "seq", NULL));
-			}
+			ck_assert_ptr_nonnull(strstr(j->cause, "NOT NULL"));
+			for (k = 0; k < NEV; k++)
+				ck_assert_int_eq(j->batch->seqs[k], 0);
 		} else {
 			ck_assert_int_eq(j->stored, NEV);
 			for (k = 0; k < NEV; k++)
-				ck_assert_int_eq(j->seqs[k], next++);
+				ck_assert_int_eq(j->batch->seqs[k], next++);
 		}
 		freejob(j);
 	}
@@ -209,13 +221,12 @@ START_TEST(test_duplicates_across_a_group)
 	struct store_query	 q;
 	struct hold		 h;
 	char			 dir[400], *cause = NULL;
+	int64_t			 seqs[1];
 	int			 i, k, wakes = 0;
 
 	st = open_store(dir, sizeof dir);
 	seed = mkjob(1000, 0);
-	seed->n = 1;
-	ck_assert_int_eq(store_insert(st, seed->evs, 1, seed->seqs, &cause), 1);
-	seed->n = NEV;
+	ck_assert_int_eq(store_insert(st, jobevs(seed), 1, seqs, &cause), 1);
 	w = writer_start(st, 1, wake, &wakes, &cause);
 	ck_assert_msg(w != NULL, "writer_start: %s", cause);
 	memset(&h, 0, sizeof h);
@@ -234,7 +245,7 @@ START_TEST(test_duplicates_across_a_group)
 		ck_assert_ptr_nonnull(j);
 		ck_assert_int_eq(j->stored, i == 0 ? NEV : 0);
 		for (k = 0; k < NEV; k++)
-			ck_assert_int_eq(j->seqs[k], i == 0 ? 2 + k : 0);
+			ck_assert_int_eq(j->batch->seqs[k], i == 0 ? 2 + k : 0);
 		freejob(j);
 	}
 	ck_assert_ptr_null(writer_take(w));
