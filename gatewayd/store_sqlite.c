@@ -42,6 +42,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,8 +76,15 @@
  * WAL pages before a checkpoint copies them into the database (SQLite's
  * default is 1000). A bigger WAL copies a page rewritten by many commits
  * once, not once per 1000 pages; 4000 pages of 4 KiB is 16 MiB of WAL.
+ *
+ * The checkpoint runs on a thread of its own with its own connection
+ * (PASSIVE: it never blocks a commit), so the inserting thread does not
+ * pay for it. Should that thread fall behind (SQL_WAL_PAGES_SYNC), or not
+ * start, the inserting thread checkpoints after its commit as SQLite's
+ * autocheckpoint would; that keeps the WAL bounded whatever happens.
  */
 #define SQL_WAL_PAGES		4000
+#define SQL_WAL_PAGES_SYNC	(4 * SQL_WAL_PAGES)
 
 /* Postings rows written by one statement of a flush. */
 #define SQL_POST_ROWS		32
@@ -197,6 +205,15 @@ struct sql_store {
 
 	char		*tbuf;		/* an event's stored text, reused */
 	size_t		 tcap;
+
+	/* The checkpointer thread; started by the first insert (after fork). */
+	pthread_t	 ck_thread;
+	pthread_mutex_t	 ck_lock;
+	pthread_cond_t	 ck_cond;
+	sqlite3		*ck_db;		/* its own connection */
+	int		 ck_state;	/* 0 not tried, 1 running, -1 none */
+	int		 ck_want;	/* a checkpoint is due */
+	int		 ck_stop;
 
 	sqlite3_stmt	*begin;
 	sqlite3_stmt	*commit;
@@ -600,6 +617,110 @@ sql_finalize_all(struct sql_store *sql)
 	}
 }
 
+/* The checkpointer: PASSIVE checkpoints whenever the WAL asks for one. */
+static void *
+sql_ckpt_main(void *arg)
+{
+	struct sql_store	*sql = arg;
+	int			 rc;
+
+	pthread_mutex_lock(&sql->ck_lock);
+	for (;;) {
+		while (!sql->ck_want && !sql->ck_stop)
+			pthread_cond_wait(&sql->ck_cond, &sql->ck_lock);
+		if (sql->ck_stop)
+			break;
+		sql->ck_want = 0;
+		pthread_mutex_unlock(&sql->ck_lock);
+		rc = sqlite3_wal_checkpoint_v2(sql->ck_db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_warnx("sqlite %s: checkpoint: %s", sql->path,
+			    sqlite3_errmsg(sql->ck_db));
+		pthread_mutex_lock(&sql->ck_lock);
+	}
+	pthread_mutex_unlock(&sql->ck_lock);
+	return NULL;
+}
+
+/* After every commit: wake the checkpointer, or checkpoint here. */
+static int
+sql_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct sql_store	*sql = arg;
+
+	if (pages < SQL_WAL_PAGES)
+		return SQLITE_OK;
+	if (sql->ck_state == 1 && pages < SQL_WAL_PAGES_SYNC) {
+		pthread_mutex_lock(&sql->ck_lock);
+		sql->ck_want = 1;
+		pthread_cond_signal(&sql->ck_cond);
+		pthread_mutex_unlock(&sql->ck_lock);
+		return SQLITE_OK;
+	}
+	/* As SQLite's own autocheckpoint does; BUSY only means "later". */
+	sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL,
+	    NULL);
+	return SQLITE_OK;
+}
+
+/*
+ * Start the checkpointer. Not at open: gatewayd opens the store before it
+ * forks into the background, and a thread does not survive the fork.
+ */
+static void
+sql_ckpt_start(struct sql_store *sql)
+{
+	int	error;
+
+	sql->ck_state = -1;
+	if (sqlite3_open_v2(sql->path, &sql->ck_db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_warnx("sqlite %s: checkpointer: %s", sql->path,
+		    sql->ck_db != NULL ? sqlite3_errmsg(sql->ck_db) :
+		    "out of memory");
+		sqlite3_close(sql->ck_db);
+		sql->ck_db = NULL;
+		return;
+	}
+	/* Reading the header tells the connection it is in WAL mode. */
+	if (sqlite3_exec(sql->ck_db, "PRAGMA synchronous = NORMAL;"
+	    " SELECT count(*) FROM meta", NULL, NULL, NULL) != SQLITE_OK) {
+		log_warnx("sqlite %s: checkpointer: %s", sql->path,
+		    sqlite3_errmsg(sql->ck_db));
+		sqlite3_close(sql->ck_db);
+		sql->ck_db = NULL;
+		return;
+	}
+	error = pthread_create(&sql->ck_thread, NULL, sql_ckpt_main, sql);
+	if (error != 0) {
+		log_warnx("sqlite %s: checkpointer: %s", sql->path,
+		    strerror(error));
+		sqlite3_close(sql->ck_db);
+		sql->ck_db = NULL;
+		return;
+	}
+	sql->ck_state = 1;
+}
+
+/* Stop the checkpointer (if it ran) and close its connection. */
+static void
+sql_ckpt_stop(struct sql_store *sql)
+{
+	if (sql->ck_state == 1) {
+		pthread_mutex_lock(&sql->ck_lock);
+		sql->ck_stop = 1;
+		pthread_cond_signal(&sql->ck_cond);
+		pthread_mutex_unlock(&sql->ck_lock);
+		pthread_join(sql->ck_thread, NULL);
+		sql->ck_state = -1;
+	}
+	if (sql->ck_db != NULL) {
+		sqlite3_close(sql->ck_db);
+		sql->ck_db = NULL;
+	}
+}
+
 /* Write what is pending and free everything; safe on a half-opened store. */
 static void
 sql_close(void *b)
@@ -614,6 +735,7 @@ sql_close(void *b)
 		log_warnx("%s", cause);
 		free(cause);
 	}
+	sql_ckpt_stop(sql);
 	sql_pend_truncate(sql, 0);
 	free(sql->pend);
 	free(sql->tbuf);
@@ -625,6 +747,8 @@ sql_close(void *b)
 			log_warnx("sqlite %s: close: %s", sql->path,
 			    sqlite3_errmsg(sql->db));
 	}
+	pthread_cond_destroy(&sql->ck_cond);
+	pthread_mutex_destroy(&sql->ck_lock);
 	free(sql->path);
 	free(sql);
 }
@@ -707,6 +831,8 @@ sql_open(const char *path, const struct store_opts *opts, char **cause)
 	sql = xcalloc(1, sizeof *sql);
 	sql->path = xstrdup(path);
 	sql->opts = *opts;
+	pthread_mutex_init(&sql->ck_lock, NULL);
+	pthread_cond_init(&sql->ck_cond, NULL);
 
 	/* NOMUTEX: one thread uses the store; SQLite's mutexes are not needed. */
 	rc = sqlite3_open_v2(path, &sql->db, SQLITE_OPEN_READWRITE |
@@ -726,17 +852,18 @@ sql_open(const char *path, const struct store_opts *opts, char **cause)
 	}
 	/* See the top of the file for why WAL and NORMAL. */
 	/* The WAL file keeps its size after a checkpoint; cap what it keeps. */
-	pragma = xasprintf("PRAGMA wal_autocheckpoint = %d;"
-	    " PRAGMA journal_size_limit = %d", SQL_WAL_PAGES,
+	pragma = xasprintf("PRAGMA journal_size_limit = %d",
 	    SQL_WAL_PAGES * 4096 * 2);
 	rc = sql_exec(sql, "PRAGMA journal_mode = WAL", "journal_mode",
 	    cause) != 0 ||
 	    sql_exec(sql, "PRAGMA synchronous = NORMAL", "synchronous",
 	    cause) != 0 ||
-	    sql_exec(sql, pragma, "wal_autocheckpoint", cause) != 0;
+	    sql_exec(sql, pragma, "journal_size_limit", cause) != 0;
 	free(pragma);
 	if (rc != 0)
 		goto fail;
+	/* Replaces SQLite's autocheckpoint; see SQL_WAL_PAGES. */
+	sqlite3_wal_hook(sql->db, sql_wal_hook, sql);
 	if (sql_schema_init(sql, cause) != 0 || sql_load(sql, cause) != 0 ||
 	    sql_prepare_all(sql, cause) != 0 || sql_flush_now(sql, cause) != 0)
 		goto fail;
@@ -910,6 +1037,8 @@ sql_insert_batch(void *b, struct store_batch **bs, size_t nb, int64_t now_ms,
 
 	memset(delta, 0, sizeof delta);
 	ts_format(received_at, now_ms);
+	if (sql->ck_state == 0)
+		sql_ckpt_start(sql);
 	for (k = 0; k < nb; k++)
 		n += bs[k]->n;
 	done = xreallocarray(NULL, n ? n : 1, sizeof *done);
