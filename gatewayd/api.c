@@ -440,8 +440,6 @@ api_ingest_committed(struct gw *gw, struct api_job *j)
 		api_ingest_wake(gw, wj->id, 503, reply, "retry-after:", "1");
 		return;
 	}
-	if (wj->batch != NULL)
-		store_batch_finish(wj->batch, j->b.evs);
 	seqs = wj->batch != NULL ? wj->batch->seqs : j->seqs;
 	for (i = 0; i < j->b.n; i++) {
 		if (seqs[i] == 0)
@@ -456,7 +454,7 @@ api_ingest_committed(struct gw *gw, struct api_job *j)
 	}
 	gw->m.ingest_events += (uint64_t)wj->stored;
 	gw->m.ingest_duplicates += j->b.n - (size_t)wj->stored;
-	stream_broadcast(gw, j->b.evs, seqs, j->b.n);
+	stream_broadcast(gw, j->b.evs, seqs, j->b.n, wj->batch);
 	if (last > gw->bcast_seq)
 		gw->bcast_seq = last;
 	log_debug("ingest: batch %s: %d stored, %zu duplicates", j->b.batch_id,

@@ -183,9 +183,13 @@ int stream_callback(struct lws *wsi, int reason, void *user, void *in,
     size_t len);
 /* Size of the stream's per-session data. */
 size_t stream_pss_size(void);
-/* Send stored events evs[i] with seqs[i] != 0 to every matching client. */
+/*
+ * Send stored events evs[i] with seqs[i] != 0 to every matching client;
+ * b: the store batch they were stored from, or NULL if store_insert
+ * stored (and froze) them.
+ */
 void stream_broadcast(struct gw *gw, struct json_object **evs,
-    const int64_t *seqs, size_t n);
+    const int64_t *seqs, size_t n, struct store_batch *b);
 /* JSON array describing every connection (connection manager view). */
 struct json_object *stream_connections(struct gw *gw);
 /* Begin shutdown: every client gets close 1001. */

@@ -272,22 +272,27 @@ store_batch_seqs(const struct store_batch *b, int *stored)
 void
 store_batch_finish(struct store_batch *b, struct json_object **evs)
 {
-	const struct store_rec	*r;
-	size_t			 i;
+	size_t	i;
+
+	for (i = 0; i < b->n; i++)
+		store_batch_freeze(b, i, evs[i]);
+}
+
+/* Stamp and freeze obj, event i of b, if it was stored. */
+void
+store_batch_freeze(struct store_batch *b, size_t i, struct json_object *obj)
+{
+	const struct store_rec	*r = &b->recs[i];
 	char			*text;
 
-	for (i = 0; i < b->n; i++) {
-		if (b->seqs[i] == 0)
-			continue;
-		r = &b->recs[i];
-		text = xmalloc(r->len + STORE_STAMP_MAX);
-		store_rec_text(r, b->seqs[i], b->received_at, text);
-		store_ev_stamp(evs[i], b->seqs[i], b->received_at);
-		/* The serialiser takes text (NUL-terminated) and frees it. */
-		json_object_set_serializer(evs[i],
-		    json_object_userdata_to_json_string, text,
-		    json_object_free_userdata);
-	}
+	if (b->seqs[i] == 0 || json_object_get_userdata(obj) != NULL)
+		return;		/* a duplicate, or frozen already */
+	text = xmalloc(r->len + STORE_STAMP_MAX);
+	store_rec_text(r, b->seqs[i], b->received_at, text);
+	store_ev_stamp(obj, b->seqs[i], b->received_at);
+	/* The serialiser takes text (NUL-terminated) and frees it. */
+	json_object_set_serializer(obj, json_object_userdata_to_json_string,
+	    text, json_object_free_userdata);
 }
 
 /* Free a batch. */

@@ -102,6 +102,9 @@ int store_insert_batches(struct store *st, struct store_batch **bs,
 /* Seqs of a stored batch (0 = duplicate), n of them; events stored. */
 const int64_t *store_batch_seqs(const struct store_batch *b, int *stored);
 void store_batch_finish(struct store_batch *b, struct json_object **evs);
+/* The same for evs[i] alone (obj), if it was stored. */
+void store_batch_freeze(struct store_batch *b, size_t i,
+    struct json_object *obj);
 void store_batch_free(struct store_batch *b);
 
 /* Run q, calling cb per row (cb must not call into the store). 0, or -1 with *cause. */

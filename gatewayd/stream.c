@@ -167,28 +167,52 @@ msg_text(const char *s, size_t len, int64_t seq)
  * {"type":"agent_event","event":EV,"timestamp":"…"}, the seed's shape,
  * from the event's stored JSON text.
  */
+static struct gw_msg	*msg_event_at(const char *, size_t,
+			    const struct store_rec *, const char *, int64_t,
+			    const char *);
+
 static struct gw_msg *
 msg_event(const char *ev, size_t evlen, int64_t seq)
+{
+	char	ts[TS_LEN];
+
+	return msg_event_at(ev, evlen, NULL, NULL, seq, ts_now(ts));
+}
+
+/*
+ * The same at time now, from text or from a store batch's record r
+ * (received_at): then the stored text is written straight into the
+ * message, never made on its own.
+ */
+static struct gw_msg *
+msg_event_at(const char *ev, size_t evlen, const struct store_rec *r,
+    const char *received_at, int64_t seq, const char *now)
 {
 	static const char	 pre[] = "{\"type\":\"agent_event\",\"event\":";
 	static const char	 mid[] = ",\"timestamp\":\"";
 	struct gw_msg		*m;
-	char			 ts[TS_LEN], *p;
+	char			*p;
 	size_t			 tl;
 
-	ts_now(ts);
-	tl = strlen(ts);
-	m = msg_new(sizeof pre - 1 + evlen + sizeof mid - 1 + tl + 2, seq);
+	tl = strlen(now);
+	m = msg_new(sizeof pre - 1 + (r != NULL ? r->len + STORE_STAMP_MAX :
+	    evlen) + sizeof mid - 1 + tl + 2, seq);
 	p = msg_data(m);
 	memcpy(p, pre, sizeof pre - 1);
 	p += sizeof pre - 1;
-	memcpy(p, ev, evlen);
-	p += evlen;
+	if (r != NULL)
+		p += store_rec_text(r, seq, received_at, p);
+	else {
+		memcpy(p, ev, evlen);
+		p += evlen;
+	}
 	memcpy(p, mid, sizeof mid - 1);
 	p += sizeof mid - 1;
-	memcpy(p, ts, tl);
+	memcpy(p, now, tl);
 	p += tl;
 	memcpy(p, "\"}", 2);
+	p += 2;
+	m->len = (size_t)(p - msg_data(m));
 	return msg_seal(m);
 }
 
@@ -384,15 +408,22 @@ stream_notification(struct json_object *ev, int type, const char *user)
 	return o;
 }
 
-/* Send stored events to every matching live client, notify their users. */
+/*
+ * Send stored events to every matching live client, notify their users.
+ * With b (the store batch they were stored from), the indexed fields and
+ * the stored text come from b and the objects need not be frozen; only
+ * an event that goes out as a notification, which embeds the object, is.
+ */
 void
 stream_broadcast(struct gw *gw, struct json_object **evs,
-    const int64_t *seqs, size_t n)
+    const int64_t *seqs, size_t n, struct store_batch *b)
 {
 	struct gw_conn		*c;
 	struct gw_msg		*m, *nm;
 	struct json_object	*no;
+	const struct store_ev	*ev;
 	const char		*agent, *project, *user, *text;
+	char			 now[TS_LEN];
 	size_t			 i, len;
 	int			 type;
 
@@ -403,21 +434,36 @@ stream_broadcast(struct gw *gw, struct json_object **evs,
 		if (!c->lagged && !c->closing &&
 		    c->qlen > (uint32_t)gw->conf.ws_queue_len)
 			conn_lag(c);
+	ts_now(now);
 	for (i = 0; i < n; i++) {
 		if (seqs[i] == 0)
 			continue;	/* duplicate: already sent once */
-		type = evt_type_lookup(evt_get_str(evs[i], "event_type"));
-		agent = evt_get_str(evs[i], "agent_id");
-		project = ev_meta_str(evs[i], "project");
+		if (b != NULL) {
+			ev = &b->recs[i].ev;
+			type = ev->type;
+			agent = ev->agent_id;
+			project = ev->project;
+			user = ev->user_id;
+		} else {
+			type = evt_type_lookup(evt_get_str(evs[i],
+			    "event_type"));
+			agent = evt_get_str(evs[i], "agent_id");
+			project = ev_meta_str(evs[i], "project");
+			user = ev_meta_str(evs[i], "user_id");
+		}
 		m = NULL;
 		TAILQ_FOREACH(c, &gw->conns, entry) {
 			if (c->replaying || c->lagged || c->closing ||
 			    seqs[i] <= c->last_seq ||
 			    !conn_match(c, type, agent, project))
 				continue;
-			if (m == NULL) {
+			if (m == NULL && b != NULL)
+				m = msg_event_at(NULL, 0, &b->recs[i],
+				    b->received_at, seqs[i], now);
+			else if (m == NULL) {
 				text = avjson_str(evs[i], &len);
-				m = msg_event(text, len, seqs[i]);
+				m = msg_event_at(text, len, NULL, NULL, seqs[i],
+				    now);
 			}
 			conn_push(c, m);
 			c->last_seq = seqs[i];
@@ -426,7 +472,7 @@ stream_broadcast(struct gw *gw, struct json_object **evs,
 			msg_unref(m);
 
 		if (type < 0 || !(gw->notify_mask & (1u << type)) ||
-		    (user = ev_meta_str(evs[i], "user_id")) == NULL)
+		    user == NULL)
 			continue;
 		nm = NULL;
 		TAILQ_FOREACH(c, &gw->conns, entry) {
@@ -434,6 +480,8 @@ stream_broadcast(struct gw *gw, struct json_object **evs,
 			    (project == NULL || strcmp(c->project, project))))
 				continue;
 			if (nm == NULL) {
+				if (b != NULL)
+					store_batch_freeze(b, i, evs[i]);
 				no = stream_notification(evs[i], type, user);
 				nm = msg_json(no, 0);
 				json_object_put(no);
