@@ -315,13 +315,31 @@ size_t
 store_rec_text(const struct store_rec *r, int64_t seq,
     const char *received_at, char *out)
 {
-	int	n;
+	static const char	 a[] = ",\"seq\":", b[] = ",\"received_at\":\"";
+	char			 digits[24], *d = digits + sizeof digits, *p;
+	uint64_t		 v = (uint64_t)seq;
+	size_t			 n;
 
-	memcpy(out, r->text, r->len - 1);	/* all but the closing brace */
-	n = snprintf(out + r->len - 1, STORE_STAMP_MAX,
-	    ",\"seq\":%lld,\"received_at\":\"%s\"}", (long long)seq,
-	    received_at);
-	return r->len - 1 + (size_t)n;
+	/* Digits from the end: snprintf cost more than all the rest. */
+	do {
+		*--d = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	p = out;
+	memcpy(p, r->text, r->len - 1);	/* all but the closing brace */
+	p += r->len - 1;
+	memcpy(p, a, sizeof a - 1);
+	p += sizeof a - 1;
+	n = (size_t)(digits + sizeof digits - d);
+	memcpy(p, d, n);
+	p += n;
+	memcpy(p, b, sizeof b - 1);
+	p += sizeof b - 1;
+	n = strlen(received_at);
+	memcpy(p, received_at, n);
+	p += n;
+	memcpy(p, "\"}", 3);		/* and the NUL */
+	return (size_t)(p + 2 - out);
 }
 
 /* Run a query of the read API or of a since replay. */
