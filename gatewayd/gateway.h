@@ -7,15 +7,18 @@
  * the counters behind /metrics (metrics.c) all share the one struct gw
  * below and never need a lock.
  *
- * The one other thread is the store writer (writer.h): ingest batches are
- * parsed here, committed there (in submission order, several per
+ * With SQLite one other thread touches gatewayd's work, the store writer
+ * (writer.h): ingest batches are parsed and flattened here
+ * (store_batch_new), committed there (in submission order, several per
  * transaction when they queue up), and come back here to be counted,
- * broadcast in seq order and answered. The memory store needs no thread
- * (its insert is cheaper than the hand-over) and stores at once. The store has its own lock, so
- * queries on this thread see committed batches only; some of those may
- * not be broadcast yet. gw->bcast_seq is the last seq broadcast: a new
- * client goes live after it, and a `since` replay that read further
- * (stream.c) skips what it already sent when the broadcast comes.
+ * broadcast in seq order and answered. The memory and PostgreSQL stores
+ * have no store_batch path and store at once on this thread. (SQLite's
+ * checkpointer is a thread of the store's own, store_sqlite.c.) The
+ * store has its own lock, so queries on this thread see committed
+ * batches only; some of those may not be broadcast yet. gw->bcast_seq is
+ * the last seq broadcast: a new client goes live after it, and a `since`
+ * replay that read further (stream.c) skips what it already sent when the
+ * broadcast comes.
  */
 #ifndef GW_GATEWAY_H
 #define GW_GATEWAY_H
