@@ -462,34 +462,59 @@ sql_posting_cmp(const void *a1, const void *a2)
 static int
 sql_flush(struct sql_store *sql, char **cause)
 {
-	struct sql_posting	*ps;
+	struct sql_posting	*ps, *tab, *t;
 	const struct sql_pend	*p;
 	sqlite3_stmt		*s;
-	size_t			 i, j, n = 0, nrows;
+	uint64_t		 key, mask;
+	size_t			 i, j, cap, nrows;
+	unsigned		 shift;
 	int			 k;
 
 	if (sql->npend == 0)
 		return 0;
-	ps = xreallocarray(NULL, sql->npend, SQL_K__COUNT * sizeof *ps);
+	/*
+	 * One row per key, the bits of its postings ORed together: merged in
+	 * an open-addressing table first (a value's events of one block share
+	 * its key, so there are far fewer keys than postings), then only the
+	 * distinct keys sorted. Keys use 63 bits; bit 63 marks a used slot.
+	 */
+	for (cap = 64, shift = 58; cap < 2 * sql->npend * SQL_K__COUNT;
+	    cap *= 2, shift--)
+		;
+	mask = cap - 1;
+	tab = xcalloc(cap, sizeof *tab);
+	nrows = 0;
 	for (i = 0; i < sql->npend; i++) {
 		p = &sql->pend[i];
 		for (k = 0; k < SQL_K__COUNT; k++) {
 			if (p->v[k] == NULL)
 				continue;
-			ps[n].key = (uint64_t)sql_key(sql_bucket(k, p->v[k]),
-			    p->seq);
-			ps[n].bits = UINT64_C(1) << (p->seq &
+			key = (uint64_t)sql_key(sql_bucket(k, p->v[k]), p->seq) |
+			    UINT64_C(1) << 63;
+			for (j = (size_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >>
+			    shift);; j = (j + 1) & mask) {
+				t = &tab[j];
+				if (t->key == key || t->key == 0)
+					break;
+			}
+			if (t->key == 0) {
+				t->key = key;
+				nrows++;
+			}
+			t->bits |= UINT64_C(1) << (p->seq &
 			    ((1 << SQL_BLOCK_BITS) - 1));
-			n++;
 		}
 	}
-	qsort(ps, n, sizeof *ps, sql_posting_cmp);
-	/* One row per key: OR the bits of its postings together. */
-	for (i = 0, nrows = 0; i < n; i = j) {
-		for (j = i + 1; j < n && ps[j].key == ps[i].key; j++)
-			ps[i].bits |= ps[j].bits;
-		ps[nrows++] = ps[i];
+	ps = xreallocarray(NULL, nrows ? nrows : 1, sizeof *ps);
+	for (i = 0, j = 0; i < cap; i++) {
+		if (tab[i].key == 0)
+			continue;
+		ps[j].key = tab[i].key & ~(UINT64_C(1) << 63);
+		ps[j].bits = tab[i].bits;
+		j++;
 	}
+	free(tab);
+	qsort(ps, nrows, sizeof *ps, sql_posting_cmp);
 	/* SQL_POST_ROWS rows a statement: the cost of a step is per row less. */
 	for (i = 0; i < nrows; i += k) {
 		s = nrows - i >= SQL_POST_ROWS ? sql->postmany : sql->posting;
