@@ -212,6 +212,8 @@ void api_ingest_forget(struct gw *gw);
 int server_prepare(struct gw *gw, char **cause);
 /* Open the store and listen. 0 or -1 (logged). */
 int server_start(struct gw *gw);
+/* Close and open the store again (in the child of --daemonize). 0 or -1. */
+int server_reopen_store(struct gw *gw);
 /* Serve until SIGTERM/SIGINT, then close everything. The exit code. */
 int server_loop(struct gw *gw);
 

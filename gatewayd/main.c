@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +86,7 @@ main(int argc, char **argv)
 	static struct gw	 gw;
 	const char		*listen = NULL, *store = NULL, *www = NULL;
 	const char		*pidfile = NULL, *path = NULL;
-	char			*cause = NULL;
+	char			*cause = NULL, abs[PATH_MAX];
 	int			 ch, check = 0, verbose = 0, daemonize = 0;
 	int			 insecure = 0, pidfd = -1, rc;
 
@@ -173,9 +174,22 @@ main(int argc, char **argv)
 	if (server_start(&gw) != 0)
 		return 1;
 	if (daemonize) {
+		/*
+		 * The store is opened again after the fork, from /: a relative
+		 * SQLite path (the file exists now) becomes absolute first.
+		 */
+		if (strncmp(gw.conf.store, "sqlite:", 7) == 0 &&
+		    gw.conf.store[7] != '/') {
+			if (realpath(gw.conf.store + 7, abs) == NULL)
+				fatal("store %s", gw.conf.store);
+			free(gw.conf.store);
+			gw.conf.store = xasprintf("sqlite:%s", abs);
+		}
 		if (daemon_detach(&cause) != 0)
 			fatalx("%s", cause);
 		log_init("gatewayd", LOG_TO_SYSLOG, verbose);
+		if (server_reopen_store(&gw) != 0)
+			fatalx("cannot open the store again after detaching");
 	}
 	if (gw.conf.pidfile != NULL &&
 	    (pidfd = pidfile_create(gw.conf.pidfile, &cause)) < 0)

@@ -241,6 +241,32 @@ server_fd_limit(const struct gw_config *c)
 }
 
 /*
+ * After --daemonize's fork, open the store again in the process that
+ * runs. A database connection must not cross a fork: the parent's exit
+ * drops the POSIX locks SQLite believes the connection still holds, and
+ * another process that then opens and closes the file (the sqlite3 shell,
+ * a backup) would checkpoint and delete the WAL under us, with every
+ * commit since. The path must be absolute by now (main makes it so).
+ */
+int
+server_reopen_store(struct gw *gw)
+{
+	struct store_opts	 so;
+	char			*cause = NULL;
+
+	store_close(gw->store);
+	server_store_opts(&gw->conf, &so);
+	gw->store = store_open(gw->conf.store, &so, &cause);
+	if (gw->store == NULL) {
+		log_warnx("store %s: %s", gw->conf.store, cause);
+		free(cause);
+		return -1;
+	}
+	gw->bcast_seq = store_last_seq(gw->store);
+	return 0;
+}
+
+/*
  * Open the store and listen. Separate from server_loop so that main can
  * detach only once this worked: an operator starting a daemon sees a busy
  * port or an unwritable store in the exit status, not in syslog later.

@@ -1,7 +1,8 @@
 #!/bin/sh
 # gatewayd operations: start-up failures in the exit status, max
 # connections, a SIGHUP with a broken file keeps the old configuration,
-# --daemonize with --pidfile, READY=1 to $NOTIFY_SOCKET.
+# --daemonize with --pidfile (memory and SQLite: nothing lost when an
+# outside reader opens the file), READY=1 to $NOTIFY_SOCKET.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/gatewayd_common.sh"
 
@@ -72,6 +73,38 @@ assert_eq "pid file held" 1 $?
 kill -TERM "$dpid"
 av_wait_for 10 sh -c "! kill -0 $dpid 2>/dev/null" || fail "daemon did not stop"
 [ -e "$T/gw.pid" ] && fail "pid file left behind"
+
+# --daemonize on SQLite, with a relative path: the store is opened again
+# after the fork (from /), so the daemon holds its own locks. Before, an
+# sqlite3 that opened and closed the file took the daemon for gone,
+# checkpointed and deleted the WAL under it, and what the daemon
+# committed after that was lost with a kill -9.
+if [ -n "${SQLITE3:-}" ]; then
+	p=$(av_free_port)
+	rm -f "$T/gw.pid"
+	(cd "$T" && "$GATEWAYD" --daemonize --pidfile "$T/gw.pid" \
+	    -l "127.0.0.1:$p" --store sqlite:d.db --www "$T" >"$T/d.out" 2>&1)
+	assert_eq "daemonize on sqlite" 0 $?
+	av_wait_for 10 test -s "$T/gw.pid" || fail "no pid file"
+	dpid=$(cat "$T/gw.pid")
+	AV_PIDS="$AV_PIDS $dpid"
+	batch 101 105 >"$T/dbatch"
+	assert_eq "daemon on sqlite ingests" 200 "$("$CURL" -s -o /dev/null -w '%{http_code}' -m 10 \
+	    -H 'Content-Type: application/json' --data-binary "@$T/dbatch" \
+	    "http://127.0.0.1:$p/api/v1/events/ingest")"
+	assert_eq "an outside reader" 5 "$("$SQLITE3" "$T/d.db" 'SELECT count(*) FROM events')"
+	[ -e "$T/d.db-wal" ] || fail "the outside reader removed the daemon's WAL"
+	batch 106 110 >"$T/dbatch"
+	assert_eq "daemon ingests after the reader" 200 "$("$CURL" -s -o /dev/null -w '%{http_code}' -m 10 \
+	    -H 'Content-Type: application/json' --data-binary "@$T/dbatch" \
+	    "http://127.0.0.1:$p/api/v1/events/ingest")"
+	kill -KILL "$dpid"
+	av_wait_for 10 sh -c "! kill -0 $dpid 2>/dev/null" || fail "daemon did not die"
+	assert_eq "every answered event survives kill -9" 10 \
+	    "$("$SQLITE3" "$T/d.db" 'SELECT count(*) FROM events')"
+else
+	note "sqlite3 missing: daemonize on SQLite not tested"
+fi
 
 # READY=1 once listening, to a NOTIFY_SOCKET.
 if command -v socat >/dev/null; then
