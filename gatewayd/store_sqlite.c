@@ -43,6 +43,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -696,10 +697,16 @@ sql_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 static void
 sql_ckpt_start(struct sql_store *sql)
 {
-	int	error;
+	sigset_t	 all, old;
+	const char	*file;
+	int		 error;
 
 	sql->ck_state = -1;
-	if (sqlite3_open_v2(sql->path, &sql->ck_db, SQLITE_OPEN_READWRITE |
+	/* The main connection's name for the file: absolute, whatever cwd is. */
+	if ((file = sqlite3_db_filename(sql->db, "main")) == NULL ||
+	    *file == '\0' || !sqlite3_threadsafe())
+		return;		/* no file, or no threads: checkpoint inline */
+	if (sqlite3_open_v2(file, &sql->ck_db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		log_warnx("sqlite %s: checkpointer: %s", sql->path,
 		    sql->ck_db != NULL ? sqlite3_errmsg(sql->ck_db) :
@@ -708,6 +715,7 @@ sql_ckpt_start(struct sql_store *sql)
 		sql->ck_db = NULL;
 		return;
 	}
+	sqlite3_busy_timeout(sql->ck_db, SQL_BUSY_MS);
 	/* Reading the header tells the connection it is in WAL mode. */
 	if (sqlite3_exec(sql->ck_db, "PRAGMA synchronous = NORMAL;"
 	    " SELECT count(*) FROM meta", NULL, NULL, NULL) != SQLITE_OK) {
@@ -717,7 +725,11 @@ sql_ckpt_start(struct sql_store *sql)
 		sql->ck_db = NULL;
 		return;
 	}
+	/* Signals are the service thread's: the new thread blocks them all. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	error = pthread_create(&sql->ck_thread, NULL, sql_ckpt_main, sql);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (error != 0) {
 		log_warnx("sqlite %s: checkpointer: %s", sql->path,
 		    strerror(error));
@@ -845,6 +857,19 @@ sql_prepare_all(struct sql_store *sql, char **cause)
 	return rc;
 }
 
+/*
+ * Process-wide SQLite settings, once, before SQLite initialises: no memory
+ * statistics (nobody reads them, and they take a global mutex around every
+ * allocation, a dozen per inserted row).
+ */
+static pthread_once_t	sql_config_once = PTHREAD_ONCE_INIT;
+
+static void
+sql_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* Open (creating if needed) the database file at path. */
 static void *
 sql_open(const char *path, const struct store_opts *opts, char **cause)
@@ -859,13 +884,7 @@ sql_open(const char *path, const struct store_opts *opts, char **cause)
 	pthread_mutex_init(&sql->ck_lock, NULL);
 	pthread_cond_init(&sql->ck_cond, NULL);
 
-	/*
-	 * No memory statistics (nobody reads them): they take a global mutex
-	 * on every allocation, a dozen per inserted row. Only possible before
-	 * SQLite initialises, i.e. for the first store a process opens; later
-	 * it fails harmlessly.
-	 */
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	pthread_once(&sql_config_once, sql_config);
 	/* NOMUTEX: one thread uses the store; SQLite's mutexes are not needed. */
 	rc = sqlite3_open_v2(path, &sql->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
