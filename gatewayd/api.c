@@ -47,6 +47,7 @@ struct api_wait {
 	struct json_object	*reply;		/* NULL until committed */
 	int			 status;
 	const char		*hname, *hval;	/* static strings, or NULL */
+	int			 orphan;	/* lws moved on: never answered */
 };
 
 /* A batch on its way through the writer (wj first: the writer hands it back). */
@@ -317,6 +318,7 @@ api_ingest_accepted(const struct ingest_batch *b, int stored, int64_t first,
 }
 
 static int	api_ingest_reply(struct gw *, struct lws *, struct api_pss *);
+static void	api_wait_free(struct gw *, struct api_wait *);
 static void	api_ingest_committed(struct gw *, struct api_job *);
 
 /* Free a job whose answer is made. */
@@ -404,10 +406,14 @@ api_ingest_wake(struct gw *gw, uint64_t id, int status,
 	TAILQ_FOREACH(w, &gw->waits, entry)
 		if (w->id == id)
 			break;
-	if (w == NULL) {
-		log_debug("ingest: request %llu closed before its answer",
+	if (w == NULL || w->orphan) {
+		log_debug("ingest: request %llu gone before its answer",
 		    (unsigned long long)id);
 		json_object_put(reply);
+		if (w != NULL && w->wsi == NULL)
+			api_wait_free(gw, w);	/* its connection closed */
+		else if (w != NULL)
+			w->status = status;	/* freed when it closes */
 		return;
 	}
 	w->status = status;
@@ -496,19 +502,73 @@ api_ingest_reply(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	return api_done(wsi);
 }
 
-/* The connection is going (or rebinding): its answer has nowhere to go. */
+/* Take w off the list and free it. */
 static void
-api_wait_drop(struct gw *gw, struct api_pss *pss)
+api_wait_free(struct gw *gw, struct api_wait *w)
 {
-	struct api_wait	*w = pss->wait;
-
-	if (w == NULL)
-		return;
 	TAILQ_REMOVE(&gw->waits, w, entry);
 	if (w->reply != NULL)
 		json_object_put(w->reply);
 	free(w);
-	pss->wait = NULL;
+}
+
+/*
+ * The transaction ends before its answer went out. On a close the answer
+ * has nowhere to go. On a rebind (lws went on to a pipelined request on
+ * the same connection) it can no longer come in order: the wait stays,
+ * an orphan, so that api_pipelined() closes the connection rather than
+ * answer the next request first. Either way the batch is still stored.
+ */
+static void
+api_wait_drop(struct gw *gw, struct lws *wsi, struct api_pss *pss,
+    int closing)
+{
+	struct api_wait	*w, *next;
+
+	if (pss != NULL && (w = pss->wait) != NULL) {
+		pss->wait = NULL;
+		if (closing)
+			api_wait_free(gw, w);
+		else {
+			w->orphan = 1;
+			if (w->reply != NULL) {
+				json_object_put(w->reply);
+				w->reply = NULL;
+			}
+		}
+	}
+	if (!closing)
+		return;
+	for (w = TAILQ_FIRST(&gw->waits); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (w->wsi != wsi || !w->orphan)
+			continue;
+		if (w->status != 0)
+			api_wait_free(gw, w);	/* committed already */
+		else
+			w->wsi = NULL;		/* api_ingest_wake frees it */
+	}
+}
+
+/*
+ * A new request on a connection whose previous answer is still due: HTTP
+ * pipelining, which lws 4.1.6 lets through before the answer. Answering
+ * out of order would tell the client one batch's fate for another's.
+ */
+static int
+api_pipelined(struct gw *gw, struct lws *wsi)
+{
+	struct api_wait	*w;
+
+	TAILQ_FOREACH(w, &gw->waits, entry) {
+		if (w->wsi == wsi && w->orphan) {
+			log_warnx("ingest: a request pipelined behind an "
+			    "unanswered one: closing the connection (the "
+			    "earlier batch is stored; a retry is a duplicate)");
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* At exit, after lws closed every connection: free what still waits. */
@@ -866,6 +926,8 @@ api_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return -1;	/* not a WebSocket subprotocol */
 	case LWS_CALLBACK_HTTP:
+		if (api_pipelined(gw_from_wsi(wsi), wsi))
+			return -1;
 		return api_request(gw_from_wsi(wsi), wsi, pss);
 	case LWS_CALLBACK_HTTP_BODY:
 		if (pss == NULL || !pss->ingest)
@@ -890,8 +952,9 @@ api_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 			free(pss->body);
 			pss->body = NULL;
 			pss->ingest = 0;
-			api_wait_drop(gw_from_wsi(wsi), pss);
 		}
+		api_wait_drop(gw_from_wsi(wsi), wsi, pss,
+		    reason == LWS_CALLBACK_CLOSED_HTTP);
 		break;
 	default:
 		break;
