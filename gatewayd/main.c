@@ -86,7 +86,7 @@ main(int argc, char **argv)
 	static struct gw	 gw;
 	const char		*listen = NULL, *store = NULL, *www = NULL;
 	const char		*pidfile = NULL, *path = NULL;
-	char			*cause = NULL, abs[PATH_MAX];
+	char			*cause = NULL, *spec, abs[PATH_MAX];
 	int			 ch, check = 0, verbose = 0, daemonize = 0;
 	int			 insecure = 0, pidfd = -1, rc;
 
@@ -171,6 +171,10 @@ main(int argc, char **argv)
 		    "with --daemonize\n");
 		return EX_USAGE;
 	}
+	/* The daemon works from /: a relative dashboard directory would move. */
+	if (daemonize && gw.conf.www[0] != '/' &&
+	    realpath(gw.conf.www, abs) != NULL)
+		main_set(&gw, "www", abs);
 	if (server_start(&gw) != 0)
 		return 1;
 	if (daemonize) {
@@ -182,8 +186,9 @@ main(int argc, char **argv)
 		    gw.conf.store[7] != '/') {
 			if (realpath(gw.conf.store + 7, abs) == NULL)
 				fatal("store %s", gw.conf.store);
-			free(gw.conf.store);
-			gw.conf.store = xasprintf("sqlite:%s", abs);
+			spec = xasprintf("sqlite:%s", abs);
+			main_set(&gw, "store", spec);
+			free(spec);
 		}
 		if (daemon_detach(&cause) != 0)
 			fatalx("%s", cause);

@@ -74,7 +74,7 @@ kill -TERM "$dpid"
 av_wait_for 10 sh -c "! kill -0 $dpid 2>/dev/null" || fail "daemon did not stop"
 [ -e "$T/gw.pid" ] && fail "pid file left behind"
 
-# --daemonize on SQLite, with a relative path: the store is opened again
+# --daemonize on SQLite, with relative paths: the store is opened again
 # after the fork (from /), so the daemon holds its own locks. Before, an
 # sqlite3 that opened and closed the file took the daemon for gone,
 # checkpointed and deleted the WAL under it, and what the daemon
@@ -82,12 +82,17 @@ av_wait_for 10 sh -c "! kill -0 $dpid 2>/dev/null" || fail "daemon did not stop"
 if [ -n "${SQLITE3:-}" ]; then
 	p=$(av_free_port)
 	rm -f "$T/gw.pid"
+	mkdir -p "$T/dwww"
+	echo '<!doctype html><title>relative</title>' >"$T/dwww/index.html"
 	(cd "$T" && "$GATEWAYD" --daemonize --pidfile "$T/gw.pid" \
-	    -l "127.0.0.1:$p" --store sqlite:d.db --www "$T" >"$T/d.out" 2>&1)
+	    -l "127.0.0.1:$p" --store sqlite:d.db --www dwww >"$T/d.out" 2>&1)
 	assert_eq "daemonize on sqlite" 0 $?
 	av_wait_for 10 test -s "$T/gw.pid" || fail "no pid file"
 	dpid=$(cat "$T/gw.pid")
 	AV_PIDS="$AV_PIDS $dpid"
+	# A relative --www is resolved before the daemon moves to /.
+	assert_eq "relative www after daemonize" 200 \
+	    "$("$CURL" -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/")"
 	batch 101 105 >"$T/dbatch"
 	assert_eq "daemon on sqlite ingests" 200 "$("$CURL" -s -o /dev/null -w '%{http_code}' -m 10 \
 	    -H 'Content-Type: application/json' --data-binary "@$T/dbatch" \
