@@ -141,6 +141,7 @@ main(int argc, char **argv)
 		path = AV_SYSCONFDIR "/gatewayd.conf";
 	if (gwconf_load(&gw.conf, path, &cause) != 0) {
 		fprintf(stderr, "gatewayd: %s\n", cause);
+		free(cause);
 		return EX_CONFIG;
 	}
 	gw.conf_path = path;
@@ -156,6 +157,7 @@ main(int argc, char **argv)
 		gw.conf.insecure = 1;
 	if (server_prepare(&gw, &cause) != 0) {
 		fprintf(stderr, "gatewayd: %s\n", cause);
+		free(cause);
 		return EX_CONFIG;
 	}
 	if (check) {
