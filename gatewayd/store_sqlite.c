@@ -684,9 +684,22 @@ sql_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 		pthread_mutex_unlock(&sql->ck_lock);
 		return SQLITE_OK;
 	}
-	/* As SQLite's own autocheckpoint does; BUSY only means "later". */
-	sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL,
-	    NULL);
+	/*
+	 * No checkpointer: as SQLite's own autocheckpoint does (BUSY only
+	 * means "later"). A checkpointer that fell behind: FULL, which waits
+	 * (busy timeout) for its checkpoint to end rather than give up, and
+	 * copies every frame, so the next commit starts the WAL over. Under
+	 * back-to-back commits the checkpointer never catches up by itself,
+	 * and a PASSIVE one here lost the race to it again and again.
+	 */
+	if (sql->ck_state == 1) {
+		/* And no more checkpoints of its own in the way of the restart. */
+		pthread_mutex_lock(&sql->ck_lock);
+		sql->ck_want = 0;
+		pthread_mutex_unlock(&sql->ck_lock);
+	}
+	sqlite3_wal_checkpoint_v2(db, name, sql->ck_state == 1 ?
+	    SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	return SQLITE_OK;
 }
 
