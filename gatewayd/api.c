@@ -319,6 +319,8 @@ api_ingest_accepted(const struct ingest_batch *b, int stored, int64_t first,
 
 static int	api_ingest_reply(struct gw *, struct lws *, struct api_pss *);
 static void	api_wait_free(struct gw *, struct api_wait *);
+static void	api_ingest_wake(struct gw *, uint64_t, int, struct json_object *,
+		    const char *, const char *);
 static void	api_ingest_committed(struct gw *, struct api_job *);
 
 /* Free a job whose answer is made. */
@@ -343,6 +345,19 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	int64_t			 t0;
 	int			 status;
 
+	/*
+	 * Every answer to a body goes out from the writable callback, never
+	 * from this one: lws 4.1.6, given a request pipelined behind one
+	 * answered here, mangled its body and then spun at 100 % CPU for
+	 * good. Answered later, a pipelined request finds this one pending
+	 * and closes the connection (api_pipelined).
+	 */
+	w = xcalloc(1, sizeof *w);
+	w->id = ++gw->next_wait;
+	w->wsi = wsi;
+	TAILQ_INSERT_TAIL(&gw->waits, w, entry);
+	pss->wait = w;
+
 	status = ingest_parse(pss->body, pss->len, pss->count, &b, &reply);
 	free(pss->body);
 	pss->body = NULL;
@@ -351,24 +366,19 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 		if (status == 422)
 			gw->m.ingest_rejected += (uint64_t)json_object_get_int64(
 			    json_object_object_get(reply, "rejected"));
-		if (api_ingest_answer(gw, wsi, status, reply, NULL, NULL) != 0)
-			return -1;
-		return api_done(wsi);
+		gw->m.ingest_requests[gw_status_slot(status)]++;
+		log_debug("ingest: %d %s", status, avjson_str(reply, NULL));
+		api_ingest_wake(gw, w->id, status, reply, NULL, NULL);
+		return 0;
 	}
 	if (b.n == 0) {
-		/* Nothing to store: answer now. */
+		/* Nothing to store. */
 		reply = api_ingest_accepted(&b, 0, 0, 0);
 		ingest_batch_free(&b);
-		if (api_ingest_answer(gw, wsi, 200, reply, NULL, NULL) != 0)
-			return -1;
-		return api_done(wsi);
+		gw->m.ingest_requests[gw_status_slot(200)]++;
+		api_ingest_wake(gw, w->id, 200, reply, NULL, NULL);
+		return 0;
 	}
-
-	w = xcalloc(1, sizeof *w);
-	w->id = ++gw->next_wait;
-	w->wsi = wsi;
-	TAILQ_INSERT_TAIL(&gw->waits, w, entry);
-	pss->wait = w;
 
 	j = xcalloc(1, sizeof *j);
 	j->b = b;
@@ -390,8 +400,6 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	}
 	api_ingest_committed(gw, j);
 	api_job_free(j);
-	if (pss->wait != NULL && pss->wait->reply != NULL)
-		return api_ingest_reply(gw, wsi, pss);
 	return 0;
 }
 
@@ -420,9 +428,7 @@ api_ingest_wake(struct gw *gw, uint64_t id, int status,
 	w->reply = reply;
 	w->hname = hname;
 	w->hval = hval;
-	/* Without a writer thread, api_ingest_finish answers right away. */
-	if (gw->writer != NULL)
-		lws_callback_on_writable(w->wsi);
+	lws_callback_on_writable(w->wsi);
 }
 
 /* Count, broadcast and answer one batch back from the writer. */

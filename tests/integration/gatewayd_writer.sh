@@ -139,6 +139,8 @@ echo "hang-ups answered too late: $(count "$T/gatewayd.log" 'gone before its ans
 # The first batch is stored; the client's retry of both is deduplicated.
 batch 900001 900002 >"$T/p1"
 batch 900003 900005 >"$T/p2"
+# pipeline A B OUT: both requests in one write; whatever comes back in OUT.
+pipeline() {
 "$NODE" -e '
 const net = require("net"), fs = require("fs");
 const req = (f) => { const b = fs.readFileSync(f);
@@ -152,11 +154,19 @@ const s = net.connect(+process.argv[3], "127.0.0.1", () => {
 s.on("data", (d) => { got += d; });
 s.on("close", () => { process.stdout.write(got); process.exit(0); });
 setTimeout(() => { process.stdout.write(got + "TIMEOUT"); process.exit(0); }, 5000);
-' "$T/p1" "$T/p2" "$PORT" >"$T/pipe.out" 2>&1
+' "$1" "$2" "$PORT" >"$3" 2>&1
+}
+pipeline "$T/p1" "$T/p2" "$T/pipe.out"
 assert_eq "pipelined: closed, no answer" "" "$(cat "$T/pipe.out")"
 assert_contains "pipelined: said why" "$(cat "$T/gatewayd.log")" 'pipelined behind an unanswered one'
 assert_eq "pipelined: retried" 200 "$(post "$T/p1")"
 assert_contains "pipelined: first batch was stored" "$(cat "$T/resp")" '"accepted":0,"duplicates":2'
 assert_eq "pipelined: second batch" 200 "$(post "$T/p2")"
 assert_contains "pipelined: second batch stored now" "$(cat "$T/resp")" '"accepted":3,'
+# Behind a refused batch too: lws 4.1.6 used to mangle the second body
+# (a bogus 400) and then spin at 100 % CPU, deaf to SIGTERM (gw_stop).
+echo '{"events":[{"event_type":"nope"}],"batch_id":"bad"}' >"$T/p3"
+pipeline "$T/p3" "$T/p2" "$T/pipe.out"
+assert_eq "pipelined behind a 422: closed, no answer" "" "$(cat "$T/pipe.out")"
+assert_eq "still serving" 200 "$(get /api/v1/health)"
 gw_stop
