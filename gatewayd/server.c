@@ -394,7 +394,7 @@ server_loop(struct gw *gw)
 	 * cost, and it and PostgreSQL store on this thread.
 	 */
 	if (store_batched(gw->store) && (gw->writer = writer_start(gw->store,
-	    1, server_wake, gw->ctx, &cause)) == NULL) {
+	    server_wake, gw->ctx, &cause)) == NULL) {
 		log_warnx("%s", cause);
 		free(cause);
 		gw->stop = 1;

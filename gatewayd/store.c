@@ -13,7 +13,6 @@
 #include "config.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -258,14 +257,6 @@ store_insert_batches(struct store *st, struct store_batch **bs, size_t nb,
 	rc = st->ops->insert_batch(st->b, bs, nb, st->now_ms(), cause);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
-}
-
-/* The seqs store_insert_batches assigned. */
-const int64_t *
-store_batch_seqs(const struct store_batch *b, int *stored)
-{
-	*stored = b->stored;
-	return b->seqs;
 }
 
 /* Stamp and freeze the stored events of b (evs as given to store_batch_new). */

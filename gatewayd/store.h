@@ -99,8 +99,6 @@ struct store_batch *store_batch_new(struct json_object **evs, size_t n,
     char **cause);
 int store_insert_batches(struct store *st, struct store_batch **bs,
     size_t nb, char **cause);
-/* Seqs of a stored batch (0 = duplicate), n of them; events stored. */
-const int64_t *store_batch_seqs(const struct store_batch *b, int *stored);
 void store_batch_finish(struct store_batch *b, struct json_object **evs);
 /* The same for evs[i] alone (obj), if it was stored. */
 void store_batch_freeze(struct store_batch *b, size_t i,

@@ -43,7 +43,6 @@ struct writer {
 	struct writer_jobq	 done;
 	size_t			 busy;		/* jobs taken off todo, not done */
 	int			 stop;
-	int			 threaded;	/* 0: writer_submit stores */
 	int			 running;	/* thread not yet joined */
 };
 
@@ -141,8 +140,7 @@ writer_main(void *arg)
 
 /* Start the writer thread. */
 struct writer *
-writer_start(struct store *st, int threaded, void (*wake)(void *), void *arg,
-    char **cause)
+writer_start(struct store *st, void (*wake)(void *), void *arg, char **cause)
 {
 	struct writer	*w;
 	sigset_t	 all, old;
@@ -157,8 +155,6 @@ writer_start(struct store *st, int threaded, void (*wake)(void *), void *arg,
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->idle, NULL);
-	if (!threaded)
-		return w;
 	/*
 	 * Signals belong to the service thread: the thread inherits this
 	 * mask, so a SIGHUP never interrupts a commit's system calls.
@@ -175,29 +171,14 @@ writer_start(struct store *st, int threaded, void (*wake)(void *), void *arg,
 		free(w);
 		return NULL;
 	}
-	w->threaded = 1;
 	w->running = 1;
 	return w;
-}
-
-/* Does a thread store the jobs? */
-int
-writer_threaded(const struct writer *w)
-{
-	return w->threaded;
 }
 
 /* Queue a job for the thread. */
 void
 writer_submit(struct writer *w, struct writer_job *j)
 {
-	if (!w->threaded) {
-		writer_one(w, j);
-		pthread_mutex_lock(&w->lock);
-		TAILQ_INSERT_TAIL(&w->done, j, entry);
-		pthread_mutex_unlock(&w->lock);
-		return;
-	}
 	pthread_mutex_lock(&w->lock);
 	TAILQ_INSERT_TAIL(&w->todo, j, entry);
 	pthread_cond_signal(&w->work);

@@ -15,9 +15,6 @@
  * transaction (group commit); when that fails it retries the jobs one
  * by one, so one bad batch fails only itself.
  *
- * Without a thread (writer_start's threaded 0), writer_submit stores the
- * job itself and it is finished on return; the rest works the same.
- *
  * The writer knows nothing of lws: it calls wake(arg) when a job is done
  * (gatewayd passes lws_cancel_service), and the service thread collects
  * finished jobs with writer_take.
@@ -43,15 +40,9 @@ struct writer_job {
 	int64_t			  us;		/* time spent storing it */
 };
 
-/*
- * Start the thread; threaded 0 starts none (a store whose insert costs
- * less than the hand-over, i.e. memory): writer_submit then stores at
- * once. NULL with *cause if the thread cannot be started.
- */
-struct writer *writer_start(struct store *st, int threaded,
-    void (*wake)(void *), void *arg, char **cause);
-/* 1 if jobs are stored on the thread, 0 if writer_submit stores them. */
-int writer_threaded(const struct writer *w);
+/* Start the thread. NULL with *cause if it cannot be started. */
+struct writer *writer_start(struct store *st, void (*wake)(void *), void *arg,
+    char **cause);
 /* Queue j (n > 0) behind everything submitted before. */
 void writer_submit(struct writer *w, struct writer_job *j);
 /* The next finished job in submission order, or NULL. */

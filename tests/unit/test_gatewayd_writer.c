@@ -165,7 +165,7 @@ START_TEST(test_group_with_a_bad_batch)
 	seed = mkjob(1000, 0);
 	ck_assert_int_eq(store_insert(st, jobevs(seed), 1, seqs, &cause), 1);
 
-	w = writer_start(st, 1, wake, &wakes, &cause);
+	w = writer_start(st, wake, &wakes, &cause);
 	ck_assert_msg(w != NULL, "writer_start: %s", cause);
 	memset(&h, 0, sizeof h);
 	h.w = w;
@@ -227,7 +227,7 @@ START_TEST(test_duplicates_across_a_group)
 	st = open_store(dir, sizeof dir);
 	seed = mkjob(1000, 0);
 	ck_assert_int_eq(store_insert(st, jobevs(seed), 1, seqs, &cause), 1);
-	w = writer_start(st, 1, wake, &wakes, &cause);
+	w = writer_start(st, wake, &wakes, &cause);
 	ck_assert_msg(w != NULL, "writer_start: %s", cause);
 	memset(&h, 0, sizeof h);
 	h.w = w;
