@@ -240,21 +240,13 @@ server_fd_limit(const struct gw_config *c)
 	return rl.rlim_cur < want ? (unsigned)rl.rlim_cur : (unsigned)want;
 }
 
-/*
- * After --daemonize's fork, open the store again in the process that
- * runs. A database connection must not cross a fork: the parent's exit
- * drops the POSIX locks SQLite believes the connection still holds, and
- * another process that then opens and closes the file (the sqlite3 shell,
- * a backup) would checkpoint and delete the WAL under us, with every
- * commit since. The path must be absolute by now (main makes it so).
- */
-int
-server_reopen_store(struct gw *gw)
+/* Open the store of the configuration into gw->store. 0 or -1 (logged). */
+static int
+server_open_store(struct gw *gw)
 {
 	struct store_opts	 so;
 	char			*cause = NULL;
 
-	store_close(gw->store);
 	server_store_opts(&gw->conf, &so);
 	gw->store = store_open(gw->conf.store, &so, &cause);
 	if (gw->store == NULL) {
@@ -267,6 +259,21 @@ server_reopen_store(struct gw *gw)
 }
 
 /*
+ * After --daemonize's fork, open the store again in the process that
+ * runs. A database connection must not cross a fork: the parent's exit
+ * drops the POSIX locks SQLite believes the connection still holds, and
+ * another process that then opens and closes the file (the sqlite3 shell,
+ * a backup) would checkpoint and delete the WAL under us, with every
+ * commit since. The path must be absolute by now (main makes it so).
+ */
+int
+server_reopen_store(struct gw *gw)
+{
+	store_close(gw->store);
+	return server_open_store(gw);
+}
+
+/*
  * Open the store and listen. Separate from server_loop so that main can
  * detach only once this worked: an operator starting a daemon sees a busy
  * port or an unwritable store in the exit status, not in syslog later.
@@ -275,7 +282,6 @@ int
 server_start(struct gw *gw)
 {
 	struct lws_context_creation_info	 info;
-	struct store_opts			 so;
 	char					 addr[256], *cause = NULL;
 	int					 port;
 
@@ -288,14 +294,8 @@ server_start(struct gw *gw)
 		free(cause);
 		return -1;
 	}
-	server_store_opts(&gw->conf, &so);
-	gw->store = store_open(gw->conf.store, &so, &cause);
-	if (gw->store == NULL) {
-		log_warnx("store %s: %s", gw->conf.store, cause);
-		free(cause);
+	if (server_open_store(gw) != 0)
 		return -1;
-	}
-	gw->bcast_seq = store_last_seq(gw->store);
 	gw->rl = ratelimit_new((double)gw->conf.rate_limit,
 	    (double)gw->conf.rate_burst, SERVER_RL_KEYS);
 
