@@ -188,6 +188,23 @@ store_strcopy(const char *s, size_t size, char **at)
 	return d;
 }
 
+/* The string fields of ev that a batch copies, in *sp; their count. */
+#define STORE_EV_STRS	10
+static void
+store_ev_strs(struct store_ev *ev, const char **sp[STORE_EV_STRS])
+{
+	sp[0] = &ev->event_id;
+	sp[1] = &ev->agent_id;
+	sp[2] = &ev->agent_name;
+	sp[3] = &ev->agent_role;
+	sp[4] = &ev->operation;
+	sp[5] = &ev->status;
+	sp[6] = &ev->timestamp;
+	sp[7] = &ev->session_id;
+	sp[8] = &ev->user_id;
+	sp[9] = &ev->project;
+}
+
 /*
  * Flatten evs into a new batch: a pass that reads the fields and
  * serialises each event, then one allocation and a pass that copies.
@@ -196,8 +213,8 @@ struct store_batch *
 store_batch_new(struct json_object **evs, size_t n, char **cause)
 {
 	struct store_batch	*b;
-	struct store_ev		*ev;
-	const char		**sp[10];
+	struct store_rec	*r;
+	const char		**sp[STORE_EV_STRS];
 	size_t			 i, k, total = 0;
 	char			*at;
 
@@ -206,36 +223,23 @@ store_batch_new(struct json_object **evs, size_t n, char **cause)
 	b->recs = xreallocarray(NULL, n ? n : 1, sizeof *b->recs);
 	b->seqs = xcalloc(n ? n : 1, sizeof *b->seqs);
 	for (i = 0; i < n; i++) {
-		ev = &b->recs[i].ev;
-		if (store_ev_get(evs[i], i, ev, cause) != 0) {
+		r = &b->recs[i];
+		if (store_ev_get(evs[i], i, &r->ev, cause) != 0) {
 			store_batch_free(b);
 			return NULL;
 		}
-		b->recs[i].text = avjson_str(evs[i], &b->recs[i].len);
-		total += b->recs[i].len + 1 + store_strsize(ev->event_id) +
-		    store_strsize(ev->agent_id) + store_strsize(ev->agent_name) +
-		    store_strsize(ev->agent_role) +
-		    store_strsize(ev->operation) + store_strsize(ev->status) +
-		    store_strsize(ev->timestamp) +
-		    store_strsize(ev->session_id) +
-		    store_strsize(ev->user_id) + store_strsize(ev->project);
+		r->text = avjson_str(evs[i], &r->len);
+		total += r->len + 1;
+		store_ev_strs(&r->ev, sp);
+		for (k = 0; k < STORE_EV_STRS; k++)
+			total += store_strsize(*sp[k]);
 	}
 	b->arena = at = xmalloc(total ? total : 1);
 	for (i = 0; i < n; i++) {
-		ev = &b->recs[i].ev;
-		b->recs[i].text = store_strcopy(b->recs[i].text,
-		    b->recs[i].len + 1, &at);
-		sp[0] = &ev->event_id;
-		sp[1] = &ev->agent_id;
-		sp[2] = &ev->agent_name;
-		sp[3] = &ev->agent_role;
-		sp[4] = &ev->operation;
-		sp[5] = &ev->status;
-		sp[6] = &ev->timestamp;
-		sp[7] = &ev->session_id;
-		sp[8] = &ev->user_id;
-		sp[9] = &ev->project;
-		for (k = 0; k < 10; k++)
+		r = &b->recs[i];
+		r->text = store_strcopy(r->text, r->len + 1, &at);
+		store_ev_strs(&r->ev, sp);
+		for (k = 0; k < STORE_EV_STRS; k++)
 			*sp[k] = store_strcopy(*sp[k], store_strsize(*sp[k]), &at);
 	}
 	return b;
