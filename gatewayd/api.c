@@ -10,8 +10,9 @@
  *
  * A valid batch goes to the writer thread (writer.h) and the request
  * waits: its answer is written only once the batch is committed and
- * broadcast, from the connection's writable callback (the memory store
- * has no writer thread and answers at once, as before). The connection may
+ * broadcast, from the connection's writable callback (the memory and
+ * PostgreSQL stores store at once, but their answer, like that of a bad
+ * body, goes out the same way: see api_ingest_finish). The connection may
  * close meanwhile, so the waiting request is an api_wait on gw->waits,
  * found again by its id (a wsi pointer may be reused by then) and
  * removed when lws closes or rebinds the connection.
@@ -366,8 +367,6 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 		if (status == 422)
 			gw->m.ingest_rejected += (uint64_t)json_object_get_int64(
 			    json_object_object_get(reply, "rejected"));
-		gw->m.ingest_requests[gw_status_slot(status)]++;
-		log_debug("ingest: %d %s", status, avjson_str(reply, NULL));
 		api_ingest_wake(gw, w->id, status, reply, NULL, NULL);
 		return 0;
 	}
@@ -375,7 +374,6 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 		/* Nothing to store. */
 		reply = api_ingest_accepted(&b, 0, 0, 0);
 		ingest_batch_free(&b);
-		gw->m.ingest_requests[gw_status_slot(200)]++;
 		api_ingest_wake(gw, w->id, 200, reply, NULL, NULL);
 		return 0;
 	}
@@ -403,12 +401,19 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	return 0;
 }
 
-/* Give the request waiting as id its answer, if it is still there. */
+/*
+ * Count the answer to the body of the request waiting as id, and give it
+ * to the request if that is still there.
+ */
 static void
 api_ingest_wake(struct gw *gw, uint64_t id, int status,
     struct json_object *reply, const char *hname, const char *hval)
 {
 	struct api_wait	*w;
+
+	gw->m.ingest_requests[gw_status_slot(status)]++;
+	if (status != 200)
+		log_debug("ingest: %d %s", status, avjson_str(reply, NULL));
 
 	/* Answers come in submission order: the one wanted is near the head. */
 	TAILQ_FOREACH(w, &gw->waits, entry)
@@ -447,8 +452,6 @@ api_ingest_committed(struct gw *gw, struct api_job *j)
 		log_warnx("ingest: store: %s", wj->cause);
 		gw->m.store_errors++;
 		reply = ingest_error("store unavailable: %s", wj->cause);
-		gw->m.ingest_requests[gw_status_slot(503)]++;
-		log_debug("ingest: 503 %s", avjson_str(reply, NULL));
 		api_ingest_wake(gw, wj->id, 503, reply, "retry-after:", "1");
 		return;
 	}
@@ -472,7 +475,6 @@ api_ingest_committed(struct gw *gw, struct api_job *j)
 	log_debug("ingest: batch %s: %d stored, %zu duplicates", j->b.batch_id,
 	    wj->stored, j->b.n - (size_t)wj->stored);
 	reply = api_ingest_accepted(&j->b, wj->stored, first, last);
-	gw->m.ingest_requests[gw_status_slot(200)]++;
 	api_ingest_wake(gw, wj->id, 200, reply, NULL, NULL);
 }
 
