@@ -50,7 +50,6 @@
 
 #include <sqlite3.h>
 
-#include "avjson.h"
 #include "event.h"
 #include "log.h"
 #include "store.h"
