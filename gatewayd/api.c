@@ -56,6 +56,7 @@ struct api_job {
 	struct writer_job	 wj;
 	struct ingest_batch	 b;
 	int64_t			*seqs;		/* without a writer */
+	size_t			 bytes;		/* body length, in gw->backlog */
 };
 
 /* Per-transaction state (lws zeroes it for every request). */
@@ -335,6 +336,28 @@ api_job_free(struct api_job *j)
 	free(j);
 }
 
+/*
+ * 1 if a body of len bytes must be refused because the writer is behind:
+ * it already holds more than max_ingest_backlog bytes of bodies. A body
+ * always goes to an idle writer, so a limit below max_body_bytes slows
+ * ingest down but never stops it. Logged when refusing starts; the end
+ * is logged by api_ingest_collect.
+ */
+static int
+api_ingest_busy(struct gw *gw, size_t len)
+{
+	long long	cap = gw->conf.max_ingest_backlog;
+
+	if (gw->writer == NULL || cap == 0 || gw->backlog == 0 ||
+	    gw->backlog + len <= (unsigned long long)cap)
+		return 0;
+	if (gw->busy++ == 0)
+		log_warnx("ingest: the store is behind, %zu bytes wait for "
+		    "it (max_ingest_backlog %lld): answering 503", gw->backlog,
+		    cap);
+	return 1;
+}
+
 /* Parse a complete ingest body; hand a valid batch to the writer. */
 static int
 api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
@@ -344,6 +367,7 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	struct api_job		*j;
 	struct api_wait		*w;
 	int64_t			 t0;
+	size_t			 len;
 	int			 status;
 
 	/*
@@ -359,6 +383,17 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	TAILQ_INSERT_TAIL(&gw->waits, w, entry);
 	pss->wait = w;
 
+	if (api_ingest_busy(gw, pss->len)) {
+		free(pss->body);
+		pss->body = NULL;
+		pss->ingest = 0;
+		reply = ingest_error("store busy: %zu bytes of ingest wait to be "
+		    "stored (max_ingest_backlog %lld); retry later", gw->backlog,
+		    gw->conf.max_ingest_backlog);
+		api_ingest_wake(gw, w->id, 503, reply, "retry-after:", "1");
+		return 0;
+	}
+	len = pss->len;
 	status = ingest_parse(pss->body, pss->len, pss->count, &b, &reply);
 	free(pss->body);
 	pss->body = NULL;
@@ -384,6 +419,8 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	if (gw->writer != NULL) {
 		j->wj.batch = store_batch_new(b.evs, b.n, &j->wj.cause);
 		if (j->wj.batch != NULL) {
+			j->bytes = len;
+			gw->backlog += len;
 			writer_submit(gw->writer, &j->wj);
 			return 0;
 		}
@@ -489,8 +526,16 @@ api_ingest_collect(struct gw *gw)
 		return;
 	while ((wj = writer_take(gw->writer)) != NULL) {
 		j = (struct api_job *)wj;
+		gw->backlog -= j->bytes;
 		api_ingest_committed(gw, j);
 		api_job_free(j);
+	}
+	if (gw->busy != 0 && gw->backlog <=
+	    (unsigned long long)gw->conf.max_ingest_backlog / 2) {
+		log_warnx("ingest: the store caught up, %zu bytes wait for it; "
+		    "%llu requests were answered 503", gw->backlog,
+		    (unsigned long long)gw->busy);
+		gw->busy = 0;
 	}
 }
 

@@ -51,6 +51,7 @@ struct gw_config {
 	char			*ingest_token_file;
 	char			*user_token_file;
 	long long		 max_body_bytes;
+	long long		 max_ingest_backlog; /* bytes, 0 = none */
 	long long		 max_ws_message_bytes;
 	long long		 max_connections;
 	long long		 ws_queue_len;
@@ -132,6 +133,8 @@ struct gw {
 	struct writer		*writer;	/* store_insert's thread */
 	int64_t			 bcast_seq;	/* highest seq broadcast */
 	struct api_waitq	 waits;		/* ingest requests awaiting commit */
+	size_t			 backlog;	/* body bytes with the writer */
+	uint64_t		 busy;		/* 503s since the backlog was 0 */
 	uint64_t		 next_wait;	/* id of the next one */
 	struct ratelimit	*rl;
 	struct lws_context	*ctx;

@@ -109,6 +109,10 @@ metrics_text(struct gw *gw, size_t *len)
 		log_warnx("metrics: %s", cause);
 		free(cause);
 	}
+	gwbuf_printf(&b, "# HELP agentvis_ingest_backlog_bytes Bytes of "
+	    "ingest bodies waiting for the store writer.\n"
+	    "# TYPE agentvis_ingest_backlog_bytes gauge\n"
+	    "agentvis_ingest_backlog_bytes %zu\n", gw->backlog);
 	gwbuf_printf(&b, "# HELP agentvis_last_seq Highest seq assigned.\n"
 	    "# TYPE agentvis_last_seq gauge\nagentvis_last_seq %lld\n",
 	    (long long)store_last_seq(gw->store));
