@@ -49,6 +49,7 @@ struct api_wait {
 	int			 status;
 	const char		*hname, *hval;	/* static strings, or NULL */
 	int			 orphan;	/* lws moved on: never answered */
+	int64_t			 t0;		/* body complete, ts_mono_us */
 };
 
 /* A batch on its way through the writer (wj first: the writer hands it back). */
@@ -380,6 +381,7 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	w = xcalloc(1, sizeof *w);
 	w->id = ++gw->next_wait;
 	w->wsi = wsi;
+	w->t0 = ts_mono_us();
 	TAILQ_INSERT_TAIL(&gw->waits, w, entry);
 	pss->wait = w;
 
@@ -456,6 +458,8 @@ api_ingest_wake(struct gw *gw, uint64_t id, int status,
 	TAILQ_FOREACH(w, &gw->waits, entry)
 		if (w->id == id)
 			break;
+	if (w != NULL)
+		metrics_observe(&gw->m.ingest_latency, ts_mono_us() - w->t0);
 	if (w == NULL || w->orphan) {
 		log_debug("ingest: request %llu gone before its answer",
 		    (unsigned long long)id);
@@ -484,7 +488,8 @@ api_ingest_committed(struct gw *gw, struct api_job *j)
 	size_t			 i;
 	int			 type;
 
-	metrics_store_latency(&gw->m, wj->us);
+	if (!wj->shared)
+		metrics_observe(&gw->m.store_latency, wj->us);
 	if (wj->stored < 0) {
 		log_warnx("ingest: store: %s", wj->cause);
 		gw->m.store_errors++;

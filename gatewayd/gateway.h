@@ -93,9 +93,16 @@ struct gw_auth {
 #define GW_NSTATUS 14
 extern const int gw_status_codes[GW_NSTATUS];
 
-/* Buckets of the store latency histogram, in seconds. */
+/* Buckets of the latency histograms, in seconds. */
 #define GW_NLATENCY 12
 extern const double gw_latency_bounds[GW_NLATENCY];
+
+/* A latency histogram (Prometheus buckets are cumulative when written). */
+struct gw_hist {
+	uint64_t	bucket[GW_NLATENCY + 1];	/* last = +Inf */
+	double		sum;				/* seconds */
+	uint64_t	count;
+};
 
 /* Counters behind /metrics and /api/v1/events/stats. */
 struct gw_metrics {
@@ -109,9 +116,8 @@ struct gw_metrics {
 	uint64_t	ws_queue_drops;		/* messages dropped by lagging */
 	uint64_t	ws_lagged;		/* connections cut for lagging */
 	uint64_t	ws_refused;
-	uint64_t	store_latency[GW_NLATENCY + 1];	/* last = +Inf */
-	double		store_latency_sum;
-	uint64_t	store_latency_count;
+	struct gw_hist	store_latency;		/* per store transaction */
+	struct gw_hist	ingest_latency;		/* body read -> answer ready */
 	uint64_t	store_errors;
 };
 
@@ -176,8 +182,8 @@ const struct gw_token *auth_find(const struct gw_auth *a, const char *tok);
 /* metrics.c */
 /* Slot of an HTTP status in ingest_requests. */
 int gw_status_slot(int status);
-/* Count one store call that took us microseconds. */
-void metrics_store_latency(struct gw_metrics *m, int64_t us);
+/* Count one observation of us microseconds in h. */
+void metrics_observe(struct gw_hist *h, int64_t us);
 /* Prometheus text of everything; caller frees. */
 char *metrics_text(struct gw *gw, size_t *len);
 /* The /api/v1/events/stats object; caller puts it. */

@@ -37,9 +37,9 @@ gw_status_slot(int status)
 	return GW_NSTATUS - 1;
 }
 
-/* Count one store call. */
+/* Count one observation. */
 void
-metrics_store_latency(struct gw_metrics *m, int64_t us)
+metrics_observe(struct gw_hist *h, int64_t us)
 {
 	double	s = (double)us / 1e6;
 	int	i;
@@ -47,9 +47,30 @@ metrics_store_latency(struct gw_metrics *m, int64_t us)
 	for (i = 0; i < GW_NLATENCY; i++)
 		if (s <= gw_latency_bounds[i])
 			break;
-	m->store_latency[i]++;
-	m->store_latency_sum += s;
-	m->store_latency_count++;
+	h->bucket[i]++;
+	h->sum += s;
+	h->count++;
+}
+
+/* Write histogram h as metric name, with its help text. */
+static void
+metrics_hist(struct gwbuf *b, const char *name, const char *help,
+    const struct gw_hist *h)
+{
+	uint64_t	cum = 0;
+	int		i;
+
+	gwbuf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help,
+	    name);
+	for (i = 0; i < GW_NLATENCY; i++) {
+		cum += h->bucket[i];
+		gwbuf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
+		    gw_latency_bounds[i], (unsigned long long)cum);
+	}
+	cum += h->bucket[GW_NLATENCY];
+	gwbuf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
+	    "%s_count %llu\n", name, (unsigned long long)cum, name, h->sum,
+	    name, (unsigned long long)h->count);
 }
 
 /* Prometheus text exposition (format 0.0.4). */
@@ -60,7 +81,6 @@ metrics_text(struct gw *gw, size_t *len)
 	struct gwbuf		 b;
 	int64_t			 counts[EVT__COUNT], total = 0;
 	char			*cause = NULL, *out;
-	uint64_t		 cum = 0;
 	int			 i;
 
 	gwbuf_init(&b, 0);
@@ -144,24 +164,15 @@ metrics_text(struct gw *gw, size_t *len)
 	    (unsigned long long)m->ws_queue_drops,
 	    (unsigned long long)m->ws_lagged);
 
-	gwbuf_puts(&b, "# HELP agentvis_store_insert_seconds Time to store "
-	    "one ingest batch.\n"
-	    "# TYPE agentvis_store_insert_seconds histogram\n");
-	for (i = 0; i < GW_NLATENCY; i++) {
-		cum += m->store_latency[i];
-		gwbuf_printf(&b, "agentvis_store_insert_seconds_bucket"
-		    "{le=\"%g\"} %llu\n", gw_latency_bounds[i],
-		    (unsigned long long)cum);
-	}
-	cum += m->store_latency[GW_NLATENCY];
-	gwbuf_printf(&b, "agentvis_store_insert_seconds_bucket{le=\"+Inf\"} "
-	    "%llu\nagentvis_store_insert_seconds_sum %.6f\n"
-	    "agentvis_store_insert_seconds_count %llu\n"
-	    "# HELP agentvis_store_errors_total Store calls that failed.\n"
-	    "# TYPE agentvis_store_errors_total counter\n"
+	metrics_hist(&b, "agentvis_store_insert_seconds", "Time of each store "
+	    "transaction; with SQLite, ingest batches waiting together share "
+	    "one.", &m->store_latency);
+	metrics_hist(&b, "agentvis_ingest_seconds", "Time from a whole ingest "
+	    "body to its answer: parse, wait, store and broadcast.",
+	    &m->ingest_latency);
+	gwbuf_printf(&b, "# HELP agentvis_store_errors_total Store calls that "
+	    "failed.\n# TYPE agentvis_store_errors_total counter\n"
 	    "agentvis_store_errors_total %llu\n",
-	    (unsigned long long)cum, m->store_latency_sum,
-	    (unsigned long long)m->store_latency_count,
 	    (unsigned long long)m->store_errors);
 
 	out = xstrdup(gwbuf_data(&b));

@@ -54,6 +54,7 @@ writer_one(struct writer *w, struct writer_job *j)
 
 	t0 = ts_mono_us();
 	j->cause = NULL;
+	j->shared = 0;
 	j->stored = store_insert_batches(w->st, &j->batch, 1, &j->cause) == 0 ?
 	    j->batch->stored : -1;
 	j->us = ts_mono_us() - t0;
@@ -83,6 +84,7 @@ writer_group(struct writer *w, struct writer_jobq *g, size_t njobs)
 			j->stored = j->batch->stored;
 			j->cause = NULL;
 			j->us = us;
+			j->shared = j != TAILQ_FIRST(g);
 		}
 	} else {
 		/* Nothing of the group is stored: find which batch fails. */

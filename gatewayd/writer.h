@@ -37,7 +37,8 @@ struct writer_job {
 	struct store_batch	 *batch;	/* store_batch_new's */
 	int			  stored;	/* events stored, -1 = failed */
 	char			 *cause;	/* stored < 0: why (caller frees) */
-	int64_t			  us;		/* time spent storing it */
+	int64_t			  us;		/* time of the transaction */
+	int			  shared;	/* us counted with an earlier job */
 };
 
 /* Start the thread. NULL with *cause if it cannot be started. */

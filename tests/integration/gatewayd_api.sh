@@ -63,7 +63,10 @@ for m in 'agentvis_ingest_requests_total{status="200"} 1' \
     'agentvis_stored_events{type="task_failed"} 1' \
     'agentvis_ws_connections 1' 'agentvis_ws_queue_drops_total 0' \
     'agentvis_store_insert_seconds_count 1' \
-    'agentvis_store_insert_seconds_bucket{le="+Inf"} 1'; do
+    'agentvis_store_insert_seconds_bucket{le="+Inf"} 1' \
+    'agentvis_ingest_seconds_count 1' \
+    'agentvis_ingest_seconds_bucket{le="+Inf"} 1' \
+    'agentvis_ingest_backlog_bytes 0'; do
 	grep -qxF "$m" "$T/resp" || fail "metrics lack: $m"
 done
 

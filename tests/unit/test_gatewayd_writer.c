@@ -185,6 +185,8 @@ START_TEST(test_group_with_a_bad_batch)
 		j = writer_take(w);
 		ck_assert_ptr_nonnull(j);
 		ck_assert_uint_eq(j->id, (uint64_t)i + 1);
+		/* Retried one by one: each job had its own transaction. */
+		ck_assert_int_eq(j->shared, 0);
 		if (i == 3) {
 			/* The bad batch alone fails, and changed nothing. */
 			ck_assert_int_lt(j->stored, 0);
@@ -244,6 +246,12 @@ START_TEST(test_duplicates_across_a_group)
 		j = writer_take(w);
 		ck_assert_ptr_nonnull(j);
 		ck_assert_int_eq(j->stored, i == 0 ? NEV : 0);
+		/*
+		 * One transaction is timed once: job 0 (picked alone or
+		 * first) and at most the first of the rest are not shared.
+		 */
+		if (i == 0 || i >= 2)
+			ck_assert_int_eq(j->shared, i >= 2);
 		for (k = 0; k < NEV; k++)
 			ck_assert_int_eq(j->batch->seqs[k], i == 0 ? 2 + k : 0);
 		freejob(j);
