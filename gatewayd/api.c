@@ -67,6 +67,8 @@ struct api_pss {
 	long long	 count;		/* X-Event-Count, -1 = absent */
 	int		 ingest;	/* collecting an ingest body */
 	struct api_wait	*wait;		/* waiting for the writer */
+	size_t		 want;		/* Content-Length */
+	int64_t		 deadline;	/* the whole body by then (ts_mono_us) */
 };
 
 /* Size of the per-session data. */
@@ -134,11 +136,17 @@ api_reply_error(struct lws *wsi, int status, const char *msg)
 	return api_reply_json(wsi, status, o, NULL, NULL);
 }
 
-/* A query argument's value (lws copies "name=value" whole). */
+/*
+ * A query argument's value (lws copies "name=value" whole). The buffer
+ * holds any fragment lws can have (its headers, URI included, fit in
+ * 4096 bytes): lws_get_urlarg_by_name gives up at the first fragment
+ * that does not fit, and so a long dummy argument would hide the ones
+ * after it.
+ */
 int
 api_arg(struct lws *wsi, const char *name, char *out, size_t outlen)
 {
-	char	 frag[1024];
+	char	 frag[4096 + 1];
 	const char *v;
 
 	v = lws_get_urlarg_by_name(wsi, name, frag, sizeof frag);
@@ -157,8 +165,11 @@ api_token(struct lws *wsi, int query_ok, char *buf, size_t len)
 	char	hdr[512];
 
 	buf[0] = '\0';
-	if (lws_hdr_copy(wsi, hdr, sizeof hdr,
-	    WSI_TOKEN_HTTP_AUTHORIZATION) > 0) {
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) > 0) {
+		/* Present: a header too long to copy is a bad one. */
+		if (lws_hdr_copy(wsi, hdr, sizeof hdr,
+		    WSI_TOKEN_HTTP_AUTHORIZATION) <= 0)
+			return -1;
 		if (strncasecmp(hdr, "Bearer ", 7) != 0)
 			return -1;
 		if (strlen(hdr + 7) >= len)
@@ -250,6 +261,49 @@ api_who(struct gw *gw, struct lws *wsi, enum gw_tokkind need,
 	}
 	*msg = "forbidden";
 	return 403;
+}
+
+/*
+ * DNS rebinding: without tokens, on loopback, a web page from a name made
+ * to resolve to 127.0.0.1 would be same-origin with gatewayd in the
+ * browser of anyone on this machine, and could read everything. Every
+ * browser sends Host, so it must name a loopback host or the host of one
+ * of allow_origins. With tokens, or beyond loopback (--insecure), any
+ * Host is served.
+ */
+int
+api_host_ok(struct gw *gw, struct lws *wsi)
+{
+	char	host[256];
+	size_t	i;
+
+	if (gw->auth_on || !gw->loopback)
+		return 1;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HOST) <= 0)
+		return 1;	/* HTTP/1.0 and scripts: not a browser */
+	if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
+		return 0;
+	if (gwconf_is_loopback_host(host))
+		return 1;
+	for (i = 0; i < gw->conf.allow_origins.n; i++)
+		if (gwconf_origin_host_is(gw->conf.allow_origins.v[i], host))
+			return 1;
+	return 0;
+}
+
+/* Spend one request of the address and of the token; 0 or seconds to wait. */
+int
+api_rate(struct gw *gw, struct lws *wsi, const struct api_who *who)
+{
+	char	addr[64], key[80];
+	int	wait;
+
+	lws_get_peer_simple(wsi, addr, sizeof addr);
+	snprintf(key, sizeof key, "a:%s", addr);
+	wait = ratelimit_take(gw->rl, key, ts_mono_us());
+	if (wait == 0 && who->ratekey[0] != '\0')
+		wait = ratelimit_take(gw->rl, who->ratekey, ts_mono_us());
+	return wait;
 }
 
 /* Finish a transaction: 0 keeps the connection, -1 closes it. */
@@ -649,10 +703,11 @@ api_ingest_start(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 {
 	struct api_who	 who;
 	const char	*msg;
-	char		 addr[64], key[80], num[32], *ep;
+	char		 num[32], *ep;
 	long long	 cl;
 	int		 status, wait;
 	struct json_object *o;
+	struct ingest_batch b;
 
 	if ((status = api_who(gw, wsi, GW_TOK_INGEST, &who, &msg)) != 0) {
 		if (api_ingest_answer(gw, wsi, status, ingest_error("%s", msg),
@@ -660,12 +715,7 @@ api_ingest_start(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 			return -1;
 		return api_done(wsi);
 	}
-	lws_get_peer_simple(wsi, addr, sizeof addr);
-	snprintf(key, sizeof key, "a:%s", addr);
-	wait = ratelimit_take(gw->rl, key, ts_mono_us());
-	if (wait == 0 && who.ratekey[0] != '\0')
-		wait = ratelimit_take(gw->rl, who.ratekey, ts_mono_us());
-	if (wait != 0) {
+	if ((wait = api_rate(gw, wsi, &who)) != 0) {
 		snprintf(num, sizeof num, "%d", wait);
 		if (api_ingest_answer(gw, wsi, 429, ingest_error("rate limit: "
 		    "retry in %d s", wait), "retry-after:", num) != 0)
@@ -717,14 +767,62 @@ api_ingest_start(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 			return api_done(wsi);
 		}
 	}
-	pss->cap = (size_t)cl;
-	pss->len = 0;
-	pss->body = xmalloc(pss->cap + 1);
+	if (cl == 0) {
+		/* No body follows: answered here, like the checks above. */
+		status = ingest_parse("", 0, pss->count, &b, &o);
+		if (status == 0) {
+			ingest_batch_free(&b);
+			status = 400;
+			o = ingest_error("empty body");
+		}
+		if (api_ingest_answer(gw, wsi, status, o, NULL, NULL) != 0)
+			return -1;
+		return api_done(wsi);
+	}
+	/* The buffer grows as the body comes: a promise costs nothing. */
+	pss->want = (size_t)cl;
+	pss->len = pss->cap = 0;
+	pss->body = NULL;
+	pss->deadline = ts_mono_us() + gw->conf.body_timeout * 1000;
 	pss->ingest = 1;
-	if (cl == 0)
-		return api_ingest_finish(gw, wsi, pss);
 	if (api_continue(wsi) != 0)
 		return -1;
+	return 0;
+}
+
+/*
+ * A piece of an ingest body. lws times out a connection that stops
+ * sending, but re-arms that timeout on every piece: a body dribbled a
+ * byte at a time would hold its connection for ever, so the whole body
+ * must come within body_timeout. -1 closes the connection.
+ */
+static int
+api_ingest_body(struct gw *gw, struct lws *wsi, struct api_pss *pss,
+    const void *in, size_t len)
+{
+	char	addr[64];
+	size_t	ncap;
+
+	if (len > pss->want - pss->len)
+		return -1;	/* more than Content-Length said */
+	if (ts_mono_us() > pss->deadline) {
+		lws_get_peer_simple(wsi, addr, sizeof addr);
+		log_info("ingest: %s sent %zu of %zu bytes in %lld ms "
+		    "(body_timeout): closing", addr, pss->len, pss->want,
+		    gw->conf.body_timeout);
+		return -1;
+	}
+	if (pss->len + len > pss->cap) {
+		ncap = pss->cap ? pss->cap * 2 : 65536;
+		if (ncap < pss->len + len)
+			ncap = pss->len + len;
+		if (ncap > pss->want)
+			ncap = pss->want;
+		pss->body = xreallocarray(pss->body, ncap + 1, 1);
+		pss->cap = ncap;
+	}
+	memcpy(pss->body + pss->len, in, len);
+	pss->len += len;
 	return 0;
 }
 
@@ -754,14 +852,21 @@ struct api_rows {
 	struct gwbuf	b;
 	int		n;
 	int64_t		last;
+	size_t		max;		/* max_response_bytes */
+	int		cut;		/* stopped at max */
 };
 
-/* Append one stored event to the answer. */
+/* Append one stored event to the answer; stop before max_response_bytes. */
 static int
 api_events_row(void *arg, int64_t seq, const char *json, size_t len)
 {
 	struct api_rows	*r = arg;
 
+	/* Room for the tail; a first event always goes, however large. */
+	if (r->n > 0 && r->b.len + len + 64 > r->max) {
+		r->cut = 1;
+		return 1;
+	}
 	if (r->n++ > 0)
 		gwbuf_add(&r->b, ",", 1);
 	gwbuf_add(&r->b, json, len);
@@ -787,6 +892,23 @@ api_arg_int(struct lws *wsi, const char *name, long long *v)
 	return 1;
 }
 
+/*
+ * A filter argument: out when present and not empty, else NULL with *rc
+ * 0 (absent or empty) or -1 (too long: the caller answers 422, for a
+ * filter dropped in silence would answer with every event).
+ */
+static const char *
+api_arg_str(struct lws *wsi, const char *name, char *out, size_t outlen,
+    int *rc)
+{
+	*rc = api_arg(wsi, name, out, outlen);
+	if (*rc == 1 && out[0] != '\0')
+		return out;
+	if (*rc == 1)
+		*rc = 0;
+	return NULL;
+}
+
 /* GET /api/v1/events: stored events after since, ascending. */
 static int
 api_events(struct gw *gw, struct lws *wsi, const struct api_who *who)
@@ -803,9 +925,14 @@ api_events(struct gw *gw, struct lws *wsi, const struct api_who *who)
 	memset(&q, 0, sizeof q);
 	q.type = -1;
 	q.limit = API_LIMIT_DEFAULT;
-	if (api_arg(wsi, "event_type=", type, sizeof type) == 1 &&
-	    type[0] != '\0' && (q.type = evt_type_lookup(type)) < 0)
+	switch (api_arg(wsi, "event_type=", type, sizeof type)) {
+	case 1:
+		if (type[0] == '\0' || (q.type = evt_type_lookup(type)) >= 0)
+			break;
+		/* FALLTHROUGH */
+	case -1:
 		return api_bad_query(wsi, "event_type", "unknown event type");
+	}
 	if ((rc = api_arg_int(wsi, "since=", &v)) < 0)
 		return api_bad_query(wsi, "since", "want a sequence number");
 	if (rc > 0)
@@ -815,19 +942,21 @@ api_events(struct gw *gw, struct lws *wsi, const struct api_who *who)
 		return api_bad_query(wsi, "limit", "want 1 to 1000");
 	if (rc > 0)
 		q.limit = (int)v;
-	if (api_arg(wsi, "agent_id=", agent, sizeof agent) == 1 &&
-	    agent[0] != '\0')
-		q.agent_id = agent;
-	if (api_arg(wsi, "session_id=", session,
-	    sizeof session) == 1 && session[0] != '\0')
-		q.session_id = session;
+	if ((q.agent_id = api_arg_str(wsi, "agent_id=", agent,
+	    sizeof agent, &rc)) == NULL && rc < 0)
+		return api_bad_query(wsi, "agent_id", "longer than 256 bytes");
+	if ((q.session_id = api_arg_str(wsi, "session_id=", session,
+	    sizeof session, &rc)) == NULL && rc < 0)
+		return api_bad_query(wsi, "session_id", "longer than 256 bytes");
+	if ((q.project = api_arg_str(wsi, "project=", project,
+	    sizeof project, &rc)) == NULL && rc < 0)
+		return api_bad_query(wsi, "project", "longer than 256 bytes");
+	/* A token bound to a project decides it, whatever the query says. */
 	if (who->project[0] != '\0')
 		q.project = who->project;
-	else if (api_arg(wsi, "project=", project,
-	    sizeof project) == 1 && project[0] != '\0')
-		q.project = project;
 
 	memset(&r, 0, sizeof r);
+	r.max = (size_t)gw->conf.max_response_bytes;
 	gwbuf_init(&r.b, 0);
 	gwbuf_puts(&r.b, "{\"events\":[");
 	if (store_query(gw->store, &q, api_events_row, &r, &cause) != 0) {
@@ -837,7 +966,7 @@ api_events(struct gw *gw, struct lws *wsi, const struct api_who *who)
 		gw->m.store_errors++;
 		return api_reply_error(wsi, 503, "store unavailable");
 	}
-	if (r.n == q.limit)
+	if (r.n == q.limit || r.cut)
 		gwbuf_printf(&r.b, "],\"next\":%lld}", (long long)r.last);
 	else
 		gwbuf_puts(&r.b, "],\"next\":null}");
@@ -912,8 +1041,8 @@ api_request(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	struct api_who		 who;
 	struct json_object	*o;
 	const char		*msg;
-	char			*uri, path[256];
-	int			 meth, ulen, status, rc;
+	char			*uri, path[256], num[16];
+	int			 meth, ulen, status, rc, wait;
 
 	meth = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	if (meth < 0 || ulen <= 0 || (size_t)ulen >= sizeof path) {
@@ -924,6 +1053,10 @@ api_request(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	path[ulen] = '\0';
 	while (ulen > 1 && path[ulen - 1] == '/')
 		path[--ulen] = '\0';
+	if (!api_host_ok(gw, wsi)) {
+		rc = api_reply_error(wsi, 403, API_HOST_REFUSED);
+		return rc != 0 ? -1 : api_done(wsi);
+	}
 
 	if (strcmp(path, "/api/v1/events/ingest") == 0) {
 		if (meth == LWSHUMETH_POST)
@@ -948,6 +1081,15 @@ api_request(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 		status = api_who(gw, wsi, GW_TOK_USER, &who, &msg);
 	if (status != 0) {
 		rc = api_reply_error(wsi, status, msg);
+		return rc != 0 ? -1 : api_done(wsi);
+	}
+	/* What reads the store is limited like ingest. */
+	if ((strcmp(path, "/api/v1/events") == 0 ||
+	    strcmp(path, "/api/v1/agents") == 0) &&
+	    (wait = api_rate(gw, wsi, &who)) != 0) {
+		snprintf(num, sizeof num, "%d", wait);
+		rc = api_reply_json(wsi, 429, ingest_error("rate limit: retry "
+		    "in %d s", wait), "retry-after:", num);
 		return rc != 0 ? -1 : api_done(wsi);
 	}
 
@@ -990,11 +1132,7 @@ api_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 	case LWS_CALLBACK_HTTP_BODY:
 		if (pss == NULL || !pss->ingest)
 			return 0;
-		if (len > pss->cap - pss->len)
-			return -1;	/* more than Content-Length said */
-		memcpy(pss->body + pss->len, in, len);
-		pss->len += len;
-		return 0;
+		return api_ingest_body(gw_from_wsi(wsi), wsi, pss, in, len);
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (pss == NULL || !pss->ingest)
 			break;

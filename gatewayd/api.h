@@ -31,6 +31,24 @@ struct api_who {
 int api_who(struct gw *gw, struct lws *wsi, enum gw_tokkind need,
     struct api_who *who, const char **msg);
 
+/* Why api_host_ok refused. */
+#define API_HOST_REFUSED "Host is not a loopback name: without tokens, " \
+	"gatewayd answers only to loopback names and allow_origins hosts " \
+	"(DNS rebinding)"
+
+/*
+ * 0 if a browser could have been pointed at us by DNS rebinding: no
+ * tokens, on loopback, and a Host header that is neither a loopback name
+ * nor the host of one of allow_origins. Else 1.
+ */
+int api_host_ok(struct gw *gw, struct lws *wsi);
+
+/*
+ * Spend one request from the client's address and, when who has one,
+ * from its token. 0, or the seconds to wait (answer 429).
+ */
+int api_rate(struct gw *gw, struct lws *wsi, const struct api_who *who);
+
 /*
  * Query argument name ("since=", with the '=') into out. 1 when present,
  * 0 when absent, -1 when longer than outlen - 1.

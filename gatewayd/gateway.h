@@ -52,6 +52,8 @@ struct gw_config {
 	char			*user_token_file;
 	long long		 max_body_bytes;
 	long long		 max_ingest_backlog; /* bytes, 0 = none */
+	long long		 body_timeout;	/* ms for a whole ingest body */
+	long long		 max_response_bytes; /* a page of /api/v1/events */
 	long long		 max_ws_message_bytes;
 	long long		 max_connections;
 	long long		 ws_queue_len;
@@ -168,6 +170,12 @@ int gwconf_listen(const char *spec, char *addr, size_t alen, int *port,
     char **cause);
 /* 1 if addr names the loopback interface. */
 int gwconf_is_loopback(const char *addr);
+/* The name of "name[:port]" or "[v6]:port" into name. 0, or -1 if none fits. */
+int gwconf_hostname(const char *hostport, char *name, size_t len);
+/* 1 if "name[:port]" names a loopback host. */
+int gwconf_is_loopback_host(const char *hostport);
+/* 1 if origin ("http[s]://name[:port]") has the host name of hostport. */
+int gwconf_origin_host_is(const char *origin, const char *hostport);
 /* Bit mask of event types from a list of names. 0 or -1 with *cause. */
 int gwconf_typemask(const struct conf_list *l, unsigned *mask, char **cause);
 

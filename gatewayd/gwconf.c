@@ -48,6 +48,10 @@ const struct conf_key gw_conf_keys[] = {
 	{ "max_ingest_backlog", CONF_SIZE, "16M", C(max_ingest_backlog), 0,
 	  1LL << 40, NULL,
 	  "ingest bytes waiting for the store before more get 503 (0 = off)" },
+	{ "body_timeout", CONF_MS, "30s", C(body_timeout), 1000, 3600000, NULL,
+	  "close a connection whose ingest body takes longer" },
+	{ "max_response_bytes", CONF_SIZE, "1M", C(max_response_bytes), 4096,
+	  1LL << 30, NULL, "a page of GET /api/v1/events ends before this" },
 	{ "max_ws_message_bytes", CONF_SIZE, "4K", C(max_ws_message_bytes),
 	  16, 1 << 20, NULL, "largest message a WebSocket client may send" },
 	{ "max_connections", CONF_INT, "10000", C(max_connections), 1,
@@ -151,6 +155,54 @@ gwconf_is_loopback(const char *addr)
 		return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) &&
 		    a6.s6_addr[12] == 127);
 	return 0;
+}
+
+/* "[::1]:3000" -> "::1", "localhost:3000" -> "localhost". */
+int
+gwconf_hostname(const char *hostport, char *name, size_t len)
+{
+	const char	*o = hostport, *end;
+	size_t		 n;
+
+	if (*o == '[') {
+		o++;
+		if ((end = strchr(o, ']')) == NULL)
+			return -1;
+	} else
+		end = strchr(o, ':');
+	n = end != NULL ? (size_t)(end - o) : strlen(o);
+	if (n == 0 || n >= len)
+		return -1;
+	memcpy(name, o, n);
+	name[n] = '\0';
+	return 0;
+}
+
+/* Does "name[:port]" name a loopback host? */
+int
+gwconf_is_loopback_host(const char *hostport)
+{
+	char	name[256];
+
+	return gwconf_hostname(hostport, name, sizeof name) == 0 &&
+	    gwconf_is_loopback(name);
+}
+
+/* Do origin and hostport name the same host (ports aside)? */
+int
+gwconf_origin_host_is(const char *origin, const char *hostport)
+{
+	char	a[256], b[256];
+
+	if (strncasecmp(origin, "http://", 7) == 0)
+		origin += 7;
+	else if (strncasecmp(origin, "https://", 8) == 0)
+		origin += 8;
+	else
+		return 0;
+	return gwconf_hostname(origin, a, sizeof a) == 0 &&
+	    gwconf_hostname(hostport, b, sizeof b) == 0 &&
+	    strcasecmp(a, b) == 0;
 }
 
 /* Mask of event types named in l. */

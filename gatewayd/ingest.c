@@ -190,6 +190,13 @@ ingest_parse(const char *body, size_t len, long long count,
 			    "Input should be a valid string", "string_type");
 			goto fail422;
 		}
+		/* "\u0000" would cut the batch_id echoed in the answer. */
+		if (id != NULL && strlen(json_object_get_string(id)) !=
+		    (size_t)json_object_get_string_len(id)) {
+			*reply = ingest_shape_error("batch_id",
+			    "String should not contain NUL", "string_type");
+			goto fail422;
+		}
 		b->n = json_object_array_length(events);
 		b->evs = xcalloc(b->n ? b->n : 1, sizeof *b->evs);
 		for (i = 0; i < b->n; i++)

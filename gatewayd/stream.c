@@ -24,6 +24,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,7 +35,6 @@
 #include "avjson.h"
 #include "gateway.h"
 #include "log.h"
-#include "ratelimit.h"
 #include "timefmt.h"
 #include "uuidstr.h"
 #include "xmalloc.h"
@@ -664,7 +664,14 @@ stream_client_message(struct gw_conn *c, const char *s, size_t len)
 		return;
 	if (json_object_object_get_ex(o, "type", &t) &&
 	    json_object_is_type(t, json_type_string) &&
-	    strcmp(json_object_get_string(t), "ping") == 0) {
+	    strcmp(json_object_get_string(t), "ping") == 0 &&
+	    !c->lagged && !c->closing) {
+		/* Pinging without reading: its pongs pile up like events. */
+		if (c->qlen > (uint32_t)c->gw->conf.ws_queue_len) {
+			conn_lag(c);
+			json_object_put(o);
+			return;
+		}
 		reply = json_object_new_object();
 		json_object_object_add(reply, "type",
 		    json_object_new_string("pong"));
@@ -731,12 +738,15 @@ stream_types(const char *s, unsigned *mask)
 static int
 stream_origin_ok(struct gw *gw, struct lws *wsi)
 {
-	char	 origin[256], host[256], name[256];
-	char	*o, *end;
+	char	 origin[512], host[256];
+	char	*o;
 	size_t	 i;
 
-	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
 		return 1;
+	/* Present but too long to copy is not absent: refused. */
+	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+		return 0;
 	for (i = 0; i < gw->conf.allow_origins.n; i++)
 		if (strcasecmp(origin, gw->conf.allow_origins.v[i]) == 0)
 			return 1;
@@ -747,21 +757,11 @@ stream_origin_ok(struct gw *gw, struct lws *wsi)
 		o += 8;
 	else
 		return 0;
+	/* Served by us: api_host_ok has made sure Host is ours. */
 	if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) > 0 &&
 	    strcasecmp(o, host) == 0)
 		return 1;
-	/* The host part alone: "[::1]:3000" -> "::1", "localhost:3000". */
-	if (*o == '[') {
-		o++;
-		end = strchr(o, ']');
-	} else
-		end = strchr(o, ':');
-	i = end != NULL ? (size_t)(end - o) : strlen(o);
-	if (i == 0 || i >= sizeof name)
-		return 0;
-	memcpy(name, o, i);
-	name[i] = '\0';
-	return gwconf_is_loopback(name);
+	return gwconf_is_loopback_host(o);
 }
 
 /*
@@ -788,43 +788,47 @@ stream_check(struct gw *gw, struct lws *wsi, struct api_who *who,
 		*msg = "server shutting down";
 		return 503;
 	}
+	if (!api_host_ok(gw, wsi)) {
+		*msg = API_HOST_REFUSED;
+		return 403;
+	}
 	if ((status = api_who(gw, wsi, GW_TOK_USER, who, msg)) != 0)
 		return status;
 	if (!gw->auth_on && !stream_origin_ok(gw, wsi)) {
 		*msg = "cross-origin WebSocket refused (configure tokens)";
 		return 403;
 	}
-	if (api_arg(wsi, "types=", arg, sizeof arg) == 1 &&
-	    stream_types(arg, &mask) != 0) {
+	switch (api_arg(wsi, "types=", arg, sizeof arg)) {
+	case 1:
+		if (stream_types(arg, &mask) == 0)
+			break;
+		/* FALLTHROUGH */
+	case -1:
 		*msg = "types: unknown event type";
 		return 422;
 	}
-	if (api_arg(wsi, "since=", arg, sizeof arg) == 1) {
-		if (strtoll(arg, &ep, 10) < 0 || *arg == '\0' || *ep != '\0') {
-			*msg = "since: want a sequence number";
-			return 422;
-		}
+	arg[0] = '\0';
+	if (api_arg(wsi, "agent_id=", arg, sizeof arg) < 0 ||
+	    strlen(arg) > EVT_SHORT_MAX) {
+		*msg = "agent_id: longer than 256 bytes";
+		return 422;
+	}
+	switch (api_arg(wsi, "since=", arg, sizeof arg)) {
+	case 1:
+		errno = 0;
+		if (strtoll(arg, &ep, 10) >= 0 && *arg != '\0' &&
+		    *ep == '\0' && errno == 0)
+			break;
+		/* FALLTHROUGH */
+	case -1:
+		*msg = "since: want a sequence number";
+		return 422;
 	}
 	if (gw->nconns >= (size_t)gw->conf.max_connections) {
 		*msg = "too many connections";
 		return 503;
 	}
 	return 0;
-}
-
-/* Spend one request of the address and the token; 0 or seconds to wait. */
-static int
-stream_rate(struct gw *gw, struct lws *wsi, const struct api_who *who)
-{
-	char	addr[64], key[80];
-	int	wait;
-
-	lws_get_peer_simple(wsi, addr, sizeof addr);
-	snprintf(key, sizeof key, "a:%s", addr);
-	wait = ratelimit_take(gw->rl, key, ts_mono_us());
-	if (wait == 0 && who->ratekey[0] != '\0')
-		wait = ratelimit_take(gw->rl, who->ratekey, ts_mono_us());
-	return wait;
 }
 
 /* A new client: copy what it asked for, greet it, start replay. */
@@ -852,8 +856,16 @@ stream_established(struct gw *gw, struct gw_conn *c, struct lws *wsi)
 	if (api_arg(wsi, "agent_id=", arg, sizeof arg) == 1 && arg[0] != '\0')
 		c->agent_id = xstrdup(arg);
 	c->since = -1;
-	if (api_arg(wsi, "since=", arg, sizeof arg) == 1)
+	if (api_arg(wsi, "since=", arg, sizeof arg) == 1) {
+		/*
+		 * A seq the store never reached (a client of a store since
+		 * reset) would hold back every live event up to it: it
+		 * means "everything new".
+		 */
 		c->since = strtoll(arg, NULL, 10);
+		if (c->since > store_last_seq(gw->store))
+			c->since = store_last_seq(gw->store);
+	}
 	uuidstr_v4(c->id);
 	lws_get_peer_simple(wsi, c->addr, sizeof c->addr);
 	c->connected_ms = ts_now_ms();
@@ -930,7 +942,7 @@ stream_callback(struct lws *wsi, int reason, void *user, void *in,
 				return -1;
 			return 1;	/* answered; lws completes it */
 		}
-		if ((wait = stream_rate(gw, wsi, &who)) != 0) {
+		if ((wait = api_rate(gw, wsi, &who)) != 0) {
 			gw->m.ws_refused++;
 			snprintf(num, sizeof num, "%d", wait);
 			if (api_reply(wsi, 429, "application/json",

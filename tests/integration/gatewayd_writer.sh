@@ -25,7 +25,7 @@ hangup() {
 const net = require("net"), fs = require("fs");
 const body = fs.readFileSync(process.argv[1]);
 const s = net.connect(+process.argv[2], "127.0.0.1", () => {
-	s.write("POST /api/v1/events/ingest HTTP/1.1\r\nHost: gw\r\n" +
+	s.write("POST /api/v1/events/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
 	    "Content-Type: application/json\r\nContent-Length: " +
 	    body.length + "\r\n\r\n");
 	s.end(body);
@@ -145,7 +145,7 @@ pipeline() {
 const net = require("net"), fs = require("fs");
 const req = (f) => { const b = fs.readFileSync(f);
 	return Buffer.concat([Buffer.from("POST /api/v1/events/ingest HTTP/1.1\r\n" +
-	    "Host: gw\r\nContent-Type: application/json\r\nContent-Length: " +
+	    "Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
 	    b.length + "\r\n\r\n"), b]); };
 let got = "";
 const s = net.connect(+process.argv[3], "127.0.0.1", () => {
