@@ -174,6 +174,8 @@ int gwconf_is_loopback(const char *addr);
 int gwconf_hostname(const char *hostport, char *name, size_t len);
 /* 1 if "name[:port]" names a loopback host. */
 int gwconf_is_loopback_host(const char *hostport);
+/* The "name[:port]" of an http or https origin, or NULL. */
+const char *gwconf_origin_hostport(const char *origin);
 /* 1 if origin ("http[s]://name[:port]") has the host name of hostport. */
 int gwconf_origin_host_is(const char *origin, const char *hostport);
 /* Bit mask of event types from a list of names. 0 or -1 with *cause. */

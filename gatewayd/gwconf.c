@@ -188,17 +188,24 @@ gwconf_is_loopback_host(const char *hostport)
 	    gwconf_is_loopback(name);
 }
 
+/* "http://name:port" -> "name:port"; NULL unless http or https. */
+const char *
+gwconf_origin_hostport(const char *origin)
+{
+	if (strncasecmp(origin, "http://", 7) == 0)
+		return origin + 7;
+	if (strncasecmp(origin, "https://", 8) == 0)
+		return origin + 8;
+	return NULL;
+}
+
 /* Do origin and hostport name the same host (ports aside)? */
 int
 gwconf_origin_host_is(const char *origin, const char *hostport)
 {
 	char	a[256], b[256];
 
-	if (strncasecmp(origin, "http://", 7) == 0)
-		origin += 7;
-	else if (strncasecmp(origin, "https://", 8) == 0)
-		origin += 8;
-	else
+	if ((origin = gwconf_origin_hostport(origin)) == NULL)
 		return 0;
 	return gwconf_hostname(origin, a, sizeof a) == 0 &&
 	    gwconf_hostname(hostport, b, sizeof b) == 0 &&

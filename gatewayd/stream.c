@@ -738,9 +738,9 @@ stream_types(const char *s, unsigned *mask)
 static int
 stream_origin_ok(struct gw *gw, struct lws *wsi)
 {
-	char	 origin[512], host[256];
-	char	*o;
-	size_t	 i;
+	char		 origin[512], host[256];
+	const char	*o;
+	size_t		 i;
 
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
 		return 1;
@@ -750,13 +750,8 @@ stream_origin_ok(struct gw *gw, struct lws *wsi)
 	for (i = 0; i < gw->conf.allow_origins.n; i++)
 		if (strcasecmp(origin, gw->conf.allow_origins.v[i]) == 0)
 			return 1;
-	o = origin;
-	if (strncasecmp(o, "http://", 7) == 0)
-		o += 7;
-	else if (strncasecmp(o, "https://", 8) == 0)
-		o += 8;
-	else
-		return 0;
+	if ((o = gwconf_origin_hostport(origin)) == NULL)
+		return 0;	/* "null", file:, ... */
 	/* Served by us: api_host_ok has made sure Host is ours. */
 	if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) > 0 &&
 	    strcasecmp(o, host) == 0)
