@@ -1300,12 +1300,19 @@ const conn = {
 async function backfill(lastSeq) {
 	if (lastSeq <= 0)
 		return;
-	const since = Math.max(0, lastSeq - BACKFILL);
+	let since = Math.max(0, lastSeq - BACKFILL);
 	try {
-		const body = await api('/api/v1/events?since=' + since + '&limit=' + BACKFILL);
-		const list = body && Array.isArray(body.events) ? body.events : [];
-		for (const e of list)
-			ingest(e, false);
+		/* A page ends early when events are large: read on with next. */
+		for (let pages = 0; pages < 20 && since < lastSeq; pages++) {
+			const body = await api('/api/v1/events?since=' + since +
+			    '&limit=' + BACKFILL);
+			const list = body && Array.isArray(body.events) ? body.events : [];
+			for (const e of list)
+				ingest(e, false);
+			if (!body || typeof body.next !== 'number' || body.next <= since)
+				break;
+			since = body.next;
+		}
 	} catch (err) {
 		/* history is a nicety; the live stream goes on without it */
 	}

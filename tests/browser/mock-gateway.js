@@ -12,7 +12,9 @@
  * Prints "listening on http://127.0.0.1:PORT" when ready. Extra endpoints for
  * tests: POST /mock/drop closes every stream (a restart as clients see it),
  * POST /mock/lag tells every stream it lagged, POST /mock/rate?n=N changes
- * the generated rate. Its health answer says "auth": true when it has
+ * the generated rate, POST /mock/pagemax?n=N ends pages of /api/v1/events
+ * after N events whatever their limit (as gatewayd's max_response_bytes
+ * does with large events). Its health answer says "auth": true when it has
  * tokens (a hint the dashboard reads when gatewayd gives it).
  */
 'use strict';
@@ -56,6 +58,9 @@ if (!opt.www) {
 	console.error('mock-gateway: --www DIR is required');
 	process.exit(64);
 }
+
+/* Most events in a page of /api/v1/events (0: only limit). */
+let pageMax = 0;
 
 /* The store: every event, in seq order. */
 const events = [];
@@ -172,6 +177,11 @@ const server = http.createServer((req, res) => {
 		json(res, 200, { lagged: true });
 		return;
 	}
+	if (p === '/mock/pagemax' && req.method === 'POST') {
+		pageMax = Number(url.searchParams.get('n')) || 0;
+		json(res, 200, { pagemax: pageMax });
+		return;
+	}
 	if (p === '/mock/rate' && req.method === 'POST') {
 		setRate(Number(url.searchParams.get('n')) || 0);
 		json(res, 200, { rate: opt.rate });
@@ -196,8 +206,13 @@ const server = http.createServer((req, res) => {
 		if (p === '/api/v1/events') {
 			const since = Number(url.searchParams.get('since')) || 0;
 			const limit = Math.min(1000, Number(url.searchParams.get('limit')) || 100);
-			const out = events.filter((e) => e.seq > since).slice(0, limit);
-			json(res, 200, { events: out, next: out.length === limit ?
+			let out = events.filter((e) => e.seq > since).slice(0, limit);
+			let cut = false;
+			if (pageMax > 0 && out.length > pageMax) {
+				out = out.slice(0, pageMax);
+				cut = true;
+			}
+			json(res, 200, { events: out, next: out.length === limit || cut ?
 				out[out.length - 1].seq : null });
 			return;
 		}

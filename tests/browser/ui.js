@@ -229,5 +229,18 @@ h.main('ui', async () => {
 	    'stream URL ' + urls[0]);
 	h.check(!(await c.isVisible('#signin')), 'no sign-in without tokens');
 	h.eq('console errors (no tokens)', [], c.errors);
+
+	/* History on first load follows next when pages end early (large
+	 * events and max_response_bytes). */
+	await fetch(base + '/mock/pagemax?n=3', { method: 'POST' });
+	await post(...Array.from({ length: 12 }, (_, i) => ev('agent_spawned', 'hist' + i)));
+	const d = await h.newPage(ctx);
+	await d.goto(base + '/?user_id=7');
+	await d.waitForSelector('#conn[data-state="live"]');
+	await d.waitForFunction(() => document.querySelectorAll('#feed .row').length >= 12,
+	    null, { timeout: 15000 });
+	h.eq('history across short pages', '[agent_spawned] hist11 agent created',
+	    (await h.feedTexts(d))[0]);
+	h.eq('history rows', 12, (await h.feedTexts(d)).length);
 	await h.stop(mock3);
 });
