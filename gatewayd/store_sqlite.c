@@ -213,6 +213,8 @@ struct sql_store {
 	sqlite3		*ck_db;		/* its own connection */
 	int		 ck_state;	/* 0 not tried, 1 running, -1 none */
 	int		 ck_want;	/* a checkpoint is due */
+	int64_t		 ck_hold_until;	/* no RESTART before (ts_mono_us) */
+	int64_t		 ck_hold_us;	/* how long the last hold was */
 	int		 ck_stop;
 
 	sqlite3_stmt	*begin;
@@ -673,6 +675,7 @@ static int
 sql_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	struct sql_store	*sql = arg;
+	int			 rc, nlog, nckpt;
 
 	if (pages < SQL_WAL_PAGES)
 		return SQLITE_OK;
@@ -685,20 +688,50 @@ sql_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	}
 	/*
 	 * No checkpointer: as SQLite's own autocheckpoint does (BUSY only
-	 * means "later"). A checkpointer that fell behind: FULL, which waits
-	 * (busy timeout) for its checkpoint to end rather than give up, and
-	 * copies every frame, so the next commit starts the WAL over. Under
-	 * back-to-back commits the checkpointer never catches up by itself,
-	 * and a PASSIVE one here lost the race to it again and again.
+	 * means "later"). A checkpointer that fell behind: RESTART, which
+	 * waits (busy timeout) for its checkpoint to end rather than give
+	 * up, and copies every frame, so the next commit starts the WAL
+	 * over. Under back-to-back commits the checkpointer never catches up
+	 * by itself, and a PASSIVE one here lost the race to it again and
+	 * again.
 	 */
-	if (sql->ck_state == 1) {
-		/* And no more checkpoints of its own in the way of the restart. */
-		pthread_mutex_lock(&sql->ck_lock);
-		sql->ck_want = 0;
-		pthread_mutex_unlock(&sql->ck_lock);
+	if (sql->ck_state != 1) {
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+		    NULL, NULL);
+		return SQLITE_OK;
 	}
-	sqlite3_wal_checkpoint_v2(db, name, sql->ck_state == 1 ?
-	    SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	pthread_mutex_lock(&sql->ck_lock);
+	if (ts_mono_us() < sql->ck_hold_until) {
+		/* A reader pins the WAL: the checkpointer does what it can. */
+		sql->ck_want = 1;
+		pthread_cond_signal(&sql->ck_cond);
+		pthread_mutex_unlock(&sql->ck_lock);
+		return SQLITE_OK;
+	}
+	/* No more checkpoints of its own in the way of the restart. */
+	sql->ck_want = 0;
+	pthread_mutex_unlock(&sql->ck_lock);
+	rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART,
+	    &nlog, &nckpt);
+	if (rc == SQLITE_BUSY && nlog >= 0) {
+		/*
+		 * It ran, but a reader (an outside sqlite3, a backup) still
+		 * reads the WAL, and one that outlived the busy timeout will
+		 * outlive the next commit too: waiting 500 ms after every
+		 * commit held ingest to two commits a second. Let the WAL
+		 * grow, and try again in 1 s, doubling to 30 s.
+		 */
+		sql->ck_hold_us = sql->ck_hold_us == 0 ? 1000000 :
+		    sql->ck_hold_us >= 15000000 ? 30000000 :
+		    sql->ck_hold_us * 2;
+		sql->ck_hold_until = ts_mono_us() + sql->ck_hold_us;
+		log_warnx("sqlite %s: a reader keeps the WAL (%d pages) from "
+		    "being checkpointed; trying again in %lld s", sql->path,
+		    pages, (long long)(sql->ck_hold_us / 1000000));
+	} else if (rc == SQLITE_OK && sql->ck_hold_us != 0) {
+		log_info("sqlite %s: WAL checkpointed again", sql->path);
+		sql->ck_hold_us = 0;
+	}
 	return SQLITE_OK;
 }
 
