@@ -80,6 +80,7 @@ metrics_text(struct gw *gw, size_t *len)
 	struct gw_metrics	*m = &gw->m;
 	struct gwbuf		 b;
 	int64_t			 counts[EVT__COUNT], total = 0;
+	struct store_wal	 wal;
 	char			*cause = NULL, *out;
 	int			 i;
 
@@ -129,6 +130,16 @@ metrics_text(struct gw *gw, size_t *len)
 		log_warnx("metrics: %s", cause);
 		free(cause);
 	}
+	if (store_wal(gw->store, &wal) == 0)
+		gwbuf_printf(&b, "# HELP agentvis_store_wal_pages Pages in "
+		    "SQLite's write-ahead log after the last commit.\n"
+		    "# TYPE agentvis_store_wal_pages gauge\n"
+		    "agentvis_store_wal_pages %lld\n"
+		    "# HELP agentvis_store_wal_pinned 1 while another "
+		    "program's read keeps the log from being checkpointed.\n"
+		    "# TYPE agentvis_store_wal_pinned gauge\n"
+		    "agentvis_store_wal_pinned %d\n", (long long)wal.pages,
+		    wal.pinned);
 	gwbuf_printf(&b, "# HELP agentvis_ingest_backlog_bytes Bytes of "
 	    "ingest bodies waiting for the store writer.\n"
 	    "# TYPE agentvis_ingest_backlog_bytes gauge\n"

@@ -372,6 +372,18 @@ store_last_seq(struct store *st)
 	return seq;
 }
 
+/* The write-ahead log's state, if the back end has one. */
+int
+store_wal(struct store *st, struct store_wal *w)
+{
+	if (st->ops->wal == NULL)
+		return -1;
+	pthread_mutex_lock(&st->lock);
+	st->ops->wal(st->b, w);
+	pthread_mutex_unlock(&st->lock);
+	return 0;
+}
+
 /* Stored events per type and in total. */
 int
 store_counts(struct store *st, int64_t counts[EVT__COUNT], int64_t *total,

@@ -112,6 +112,14 @@ int store_query(struct store *st, const struct store_query *q,
 /* Highest seq ever assigned (0 when empty). */
 int64_t store_last_seq(struct store *st);
 
+/* The write-ahead log of a store that has one (SQLite), for /metrics. */
+struct store_wal {
+	int64_t	pages;		/* in the log after the last commit */
+	int	pinned;		/* a reader keeps it from being checkpointed */
+};
+/* 0 with *w filled, or -1 when the store keeps no such log. */
+int store_wal(struct store *st, struct store_wal *w);
+
 /* Stored events per type and in total. 0, or -1 with *cause. */
 int store_counts(struct store *st, int64_t counts[EVT__COUNT], int64_t *total,
     char **cause);
@@ -223,6 +231,7 @@ struct store_ops {
 	int		 (*agents)(void *b, const char *project,
 			    struct store_agent **rows, size_t *nrows, char **cause);
 	long long	 (*retain)(void *b, int64_t now_ms, char **cause);
+	void		 (*wal)(void *b, struct store_wal *w);	/* or NULL */
 };
 
 extern const struct store_ops store_sqlite_ops;

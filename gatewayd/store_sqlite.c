@@ -215,6 +215,7 @@ struct sql_store {
 	int		 ck_want;	/* a checkpoint is due */
 	int64_t		 ck_hold_until;	/* no RESTART before (ts_mono_us) */
 	int64_t		 ck_hold_us;	/* how long the last hold was */
+	int		 wal_pages;	/* after the last commit */
 	int		 ck_stop;
 
 	sqlite3_stmt	*begin;
@@ -677,6 +678,7 @@ sql_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	struct sql_store	*sql = arg;
 	int			 rc, nlog, nckpt;
 
+	sql->wal_pages = pages;
 	if (pages < SQL_WAL_PAGES)
 		return SQLITE_OK;
 	if (sql->ck_state == 1 && pages < SQL_WAL_PAGES_SYNC) {
@@ -1635,6 +1637,16 @@ fail:
 	return -1;
 }
 
+/* The WAL as the last commit left it. */
+static void
+sql_wal(void *b, struct store_wal *w)
+{
+	struct sql_store	*sql = b;
+
+	w->pages = sql->wal_pages;
+	w->pinned = sql->ck_hold_us != 0;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.kind = "sqlite",
 	.open = sql_open,
@@ -1646,4 +1658,5 @@ const struct store_ops store_sqlite_ops = {
 	.counts = sql_counts,
 	.agents = sql_agents,
 	.retain = sql_retain,
+	.wal = sql_wal,
 };

@@ -66,7 +66,7 @@ for m in 'agentvis_ingest_requests_total{status="200"} 1' \
     'agentvis_store_insert_seconds_bucket{le="+Inf"} 1' \
     'agentvis_ingest_seconds_count 1' \
     'agentvis_ingest_seconds_bucket{le="+Inf"} 1' \
-    'agentvis_ingest_backlog_bytes 0'; do
+    'agentvis_ingest_backlog_bytes 0' 'agentvis_store_wal_pinned 0'; do
 	grep -qxF "$m" "$T/resp" || fail "metrics lack: $m"
 done
 

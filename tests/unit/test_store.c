@@ -1137,6 +1137,77 @@ END_TEST
  * can take a few dozen batches of ~300 pages (100 events of 2.4 KB, their
  * index entries and postings), so the bound allows 8000 pages over it.
  */
+/* Run sql on the test's own connection to the store's file. */
+static sqlite3 *
+side_exec(sqlite3 *db, const char *sql)
+{
+	char	*msg = NULL;
+
+	if (db == NULL)
+		ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK,
+	    "%s: %s", sql, msg);
+	return db;
+}
+
+/*
+ * Another program's read transaction pins the WAL: once the last-resort
+ * checkpoint finds it in the way, the store says so (pinned) and stops
+ * trying for a while, rather than wait 500 ms after every commit. When
+ * the reader is gone, the next try after the hold (1 s the first time)
+ * checkpoints and the log starts over.
+ */
+START_TEST(test_sqlite_reader_pins_wal)
+{
+	struct store		*st;
+	struct json_object	*evs[100];
+	struct store_wal	 w;
+	sqlite3			*db;
+	char			*pad;
+	int			 i, k;
+
+	setup_backend(0);
+	st = open_store(NULL);
+	pad = xmalloc(2049);
+	memset(pad, 'x', 2048);
+	pad[2048] = '\0';
+	evs[0] = mkev(EVT_TASK_STARTED, "a", 0);
+	insert_ok(st, evs, 1, 1, NULL);
+	ck_assert_int_eq(store_wal(st, &w), 0);
+	ck_assert_int_eq(w.pinned, 0);
+	db = side_exec(NULL, "BEGIN; SELECT count(*) FROM events;");
+	for (k = 0; k < 1000; k++) {
+		for (i = 0; i < 100; i++)
+			evs[i] = setmd(mkev(EVT_TASK_STARTED, "a", 0), "note",
+			    pad);
+		insert_ok(st, evs, 100, 100, NULL);
+		ck_assert_int_eq(store_wal(st, &w), 0);
+		if (w.pinned)
+			break;
+	}
+	ck_assert_msg(w.pinned, "not pinned after %d batches (%lld pages)",
+	    k, (long long)w.pages);
+	ck_assert_int_ge(w.pages, 4 * 4000);
+
+	side_exec(db, "COMMIT;");
+	sqlite3_close(db);
+	usleep(1100 * 1000);
+	evs[0] = mkev(EVT_TASK_STARTED, "a", 0);
+	insert_ok(st, evs, 1, 1, NULL);
+	ck_assert_int_eq(store_wal(st, &w), 0);
+	ck_assert_int_eq(w.pinned, 0);
+	evs[0] = mkev(EVT_TASK_STARTED, "a", 0);
+	insert_ok(st, evs, 1, 1, NULL);
+	ck_assert_int_eq(store_wal(st, &w), 0);
+	ck_assert_msg(w.pages < 4000, "WAL not started over: %lld pages",
+	    (long long)w.pages);
+	ck_assert_int_eq(total(st), 3 + (k + 1) * 100);
+	store_close(st);
+	free(pad);
+	teardown_backend();
+}
+END_TEST
+
 START_TEST(test_sqlite_wal_stays_bounded)
 {
 	struct store		*st;
@@ -1174,18 +1245,6 @@ START_TEST(test_sqlite_wal_stays_bounded)
 }
 END_TEST
 
-/* Run sql on the test's own connection to the store's file. */
-static sqlite3 *
-side_exec(sqlite3 *db, const char *sql)
-{
-	char	*msg = NULL;
-
-	if (db == NULL)
-		ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK,
-	    "%s: %s", sql, msg);
-	return db;
-}
 
 START_TEST(test_sqlite_failure_stores_nothing)
 {
@@ -1584,6 +1643,7 @@ store_suite(void)
 	tcase_add_test(tc, test_sqlite_crash_recovers_pending);
 	tcase_add_test(tc, test_sqlite_retention_removes_postings);
 	tcase_add_test(tc, test_sqlite_wal_stays_bounded);
+	tcase_add_test(tc, test_sqlite_reader_pins_wal);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_both("memory");
