@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -304,6 +305,17 @@ api_rate(struct gw *gw, struct lws *wsi, const struct api_who *who)
 	if (wait == 0 && who->ratekey[0] != '\0')
 		wait = ratelimit_take(gw->rl, who->ratekey, ts_mono_us());
 	return wait;
+}
+
+/* Answer 429: wait seconds before trying again. 0 or -1. */
+int
+api_reply_rate(struct lws *wsi, int wait)
+{
+	char	num[16];
+
+	snprintf(num, sizeof num, "%d", wait);
+	return api_reply_json(wsi, 429, ingest_error("rate limit: retry in "
+	    "%d s", wait), "retry-after:", num);
 }
 
 /* Finish a transaction: 0 keeps the connection, -1 closes it. */
@@ -875,7 +887,7 @@ api_events_row(void *arg, int64_t seq, const char *json, size_t len)
 }
 
 /* Read a non-negative integer query argument; 0 absent, 1 set, -1 bad. */
-static int
+int
 api_arg_int(struct lws *wsi, const char *name, long long *v)
 {
 	char	buf[32], *ep;
@@ -886,8 +898,9 @@ api_arg_int(struct lws *wsi, const char *name, long long *v)
 	case -1:
 		return -1;
 	}
+	errno = 0;
 	*v = strtoll(buf, &ep, 10);
-	if (buf[0] == '\0' || *ep != '\0' || *v < 0)
+	if (buf[0] == '\0' || *ep != '\0' || *v < 0 || errno != 0)
 		return -1;
 	return 1;
 }
@@ -1041,7 +1054,7 @@ api_request(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	struct api_who		 who;
 	struct json_object	*o;
 	const char		*msg;
-	char			*uri, path[256], num[16];
+	char			*uri, path[256];
 	int			 meth, ulen, status, rc, wait;
 
 	meth = lws_http_get_uri_and_method(wsi, &uri, &ulen);
@@ -1087,9 +1100,7 @@ api_request(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	if ((strcmp(path, "/api/v1/events") == 0 ||
 	    strcmp(path, "/api/v1/agents") == 0) &&
 	    (wait = api_rate(gw, wsi, &who)) != 0) {
-		snprintf(num, sizeof num, "%d", wait);
-		rc = api_reply_json(wsi, 429, ingest_error("rate limit: retry "
-		    "in %d s", wait), "retry-after:", num);
+		rc = api_reply_rate(wsi, wait);
 		return rc != 0 ? -1 : api_done(wsi);
 	}
 

@@ -56,6 +56,12 @@ int api_rate(struct gw *gw, struct lws *wsi, const struct api_who *who);
 int api_arg(struct lws *wsi, const char *name, char *out, size_t outlen);
 
 /*
+ * A non-negative integer query argument into *v: 1 when present, 0 when
+ * absent, -1 when not a number or out of range.
+ */
+int api_arg_int(struct lws *wsi, const char *name, long long *v);
+
+/*
  * Write a whole answer: status, JSON body, optional extra header. Does
  * not complete the transaction. 0 or -1.
  */
@@ -63,5 +69,7 @@ int api_reply(struct lws *wsi, int status, const char *ctype,
     const char *body, size_t len, const char *hname, const char *hval);
 /* Answer {"detail": msg} with status. 0 or -1. */
 int api_reply_error(struct lws *wsi, int status, const char *msg);
+/* Answer 429 with Retry-After: wait (api_rate's seconds). 0 or -1. */
+int api_reply_rate(struct lws *wsi, int wait);
 
 #endif

@@ -24,7 +24,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -771,7 +770,7 @@ stream_check(struct gw *gw, struct lws *wsi, struct api_who *who,
 	int	 ulen, status;
 	char	 arg[512];
 	unsigned mask;
-	char	*ep;
+	long long since;
 
 	if (lws_http_get_uri_and_method(wsi, &uri, &ulen) < 0 ||
 	    (size_t)ulen != strlen(STREAM_PATH) ||
@@ -808,14 +807,7 @@ stream_check(struct gw *gw, struct lws *wsi, struct api_who *who,
 		*msg = "agent_id: longer than 256 bytes";
 		return 422;
 	}
-	switch (api_arg(wsi, "since=", arg, sizeof arg)) {
-	case 1:
-		errno = 0;
-		if (strtoll(arg, &ep, 10) >= 0 && *arg != '\0' &&
-		    *ep == '\0' && errno == 0)
-			break;
-		/* FALLTHROUGH */
-	case -1:
+	if (api_arg_int(wsi, "since=", &since) < 0) {
 		*msg = "since: want a sequence number";
 		return 422;
 	}
@@ -834,6 +826,8 @@ stream_established(struct gw *gw, struct gw_conn *c, struct lws *wsi)
 	struct json_object	*o;
 	const char		*msg;
 	char			 arg[512];
+	long long		 since;
+	int64_t			 last;
 
 	memset(c, 0, sizeof *c);
 	c->wsi = wsi;
@@ -851,15 +845,14 @@ stream_established(struct gw *gw, struct gw_conn *c, struct lws *wsi)
 	if (api_arg(wsi, "agent_id=", arg, sizeof arg) == 1 && arg[0] != '\0')
 		c->agent_id = xstrdup(arg);
 	c->since = -1;
-	if (api_arg(wsi, "since=", arg, sizeof arg) == 1) {
+	if (api_arg_int(wsi, "since=", &since) == 1) {
 		/*
 		 * A seq the store never reached (a client of a store since
 		 * reset) would hold back every live event up to it: it
 		 * means "everything new".
 		 */
-		c->since = strtoll(arg, NULL, 10);
-		if (c->since > store_last_seq(gw->store))
-			c->since = store_last_seq(gw->store);
+		last = store_last_seq(gw->store);
+		c->since = since < last ? since : last;
 	}
 	uuidstr_v4(c->id);
 	lws_get_peer_simple(wsi, c->addr, sizeof c->addr);
@@ -918,7 +911,6 @@ stream_callback(struct lws *wsi, int reason, void *user, void *in,
 	struct gw_conn	*c = user;
 	struct api_who	 who;
 	const char	*msg;
-	char		 num[16];
 	int		 status, wait;
 
 	switch (reason) {
@@ -939,10 +931,7 @@ stream_callback(struct lws *wsi, int reason, void *user, void *in,
 		}
 		if ((wait = api_rate(gw, wsi, &who)) != 0) {
 			gw->m.ws_refused++;
-			snprintf(num, sizeof num, "%d", wait);
-			if (api_reply(wsi, 429, "application/json",
-			    "{\"detail\":\"rate limit\"}", 23, "retry-after:",
-			    num) != 0)
+			if (api_reply_rate(wsi, wait) != 0)
 				return -1;
 			return 1;
 		}
