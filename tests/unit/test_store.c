@@ -1150,6 +1150,21 @@ side_exec(sqlite3 *db, const char *sql)
 	return db;
 }
 
+/* Store 100 events of about 2 KiB each: 50 pages of WAL and more. */
+static void
+insert_fat_batch(struct store *st)
+{
+	static char		 pad[2049];
+	struct json_object	*evs[100];
+	int			 i;
+
+	if (pad[0] == '\0')
+		memset(pad, 'x', sizeof pad - 1);
+	for (i = 0; i < 100; i++)
+		evs[i] = setmd(mkev(EVT_TASK_STARTED, "a", 0), "note", pad);
+	insert_ok(st, evs, 100, 100, NULL);
+}
+
 /*
  * Another program's read transaction pins the WAL: once the last-resort
  * checkpoint finds it in the way, the store says so (pinned) and stops
@@ -1160,27 +1175,20 @@ side_exec(sqlite3 *db, const char *sql)
 START_TEST(test_sqlite_reader_pins_wal)
 {
 	struct store		*st;
-	struct json_object	*evs[100];
+	struct json_object	*evs[1];
 	struct store_wal	 w;
 	sqlite3			*db;
-	char			*pad;
-	int			 i, k;
+	int			 k;
 
 	setup_backend(0);
 	st = open_store(NULL);
-	pad = xmalloc(2049);
-	memset(pad, 'x', 2048);
-	pad[2048] = '\0';
 	evs[0] = mkev(EVT_TASK_STARTED, "a", 0);
 	insert_ok(st, evs, 1, 1, NULL);
 	ck_assert_int_eq(store_wal(st, &w), 0);
 	ck_assert_int_eq(w.pinned, 0);
 	db = side_exec(NULL, "BEGIN; SELECT count(*) FROM events;");
 	for (k = 0; k < 1000; k++) {
-		for (i = 0; i < 100; i++)
-			evs[i] = setmd(mkev(EVT_TASK_STARTED, "a", 0), "note",
-			    pad);
-		insert_ok(st, evs, 100, 100, NULL);
+		insert_fat_batch(st);
 		ck_assert_int_eq(store_wal(st, &w), 0);
 		if (w.pinned)
 			break;
@@ -1203,7 +1211,6 @@ START_TEST(test_sqlite_reader_pins_wal)
 	    (long long)w.pages);
 	ck_assert_int_eq(total(st), 3 + (k + 1) * 100);
 	store_close(st);
-	free(pad);
 	teardown_backend();
 }
 END_TEST
@@ -1211,22 +1218,15 @@ END_TEST
 START_TEST(test_sqlite_wal_stays_bounded)
 {
 	struct store		*st;
-	struct json_object	*evs[100];
 	struct stat		 sb;
-	char			*pad, *wal;
-	int			 i, k;
+	char			*wal;
+	int			 k;
 
 	setup_backend(0);
 	st = open_store(NULL);
-	pad = xmalloc(2049);
-	memset(pad, 'x', 2048);
-	pad[2048] = '\0';
 	wal = xasprintf("%s-wal", dbpath);
 	for (k = 0; k < 600; k++) {
-		for (i = 0; i < 100; i++)
-			evs[i] = setmd(mkev(EVT_TASK_STARTED, "a", 0), "note",
-			    pad);
-		insert_ok(st, evs, 100, 100, NULL);
+		insert_fat_batch(st);
 		ck_assert_int_eq(stat(wal, &sb), 0);
 		ck_assert_msg(sb.st_size <= (4 * 4000 + 8000) * (4096 + 24),
 		    "WAL of %lld bytes after %d batches",
@@ -1240,7 +1240,6 @@ START_TEST(test_sqlite_wal_stays_bounded)
 	ck_assert_int_eq(total(st), 600 * 100);
 	store_close(st);
 	free(wal);
-	free(pad);
 	teardown_backend();
 }
 END_TEST
