@@ -280,7 +280,7 @@ evt_in_list(const char *const *list, const char *name)
  * 1 if key is one of evt_meta_short. A switch on the first byte first:
  * most metadata keys are not, and this runs for every key of every event.
  */
-static int
+int
 evt_meta_is_short(const char *key)
 {
 	switch (key[0]) {

@@ -55,6 +55,9 @@ int evt_type_lookup(const char *name);
 /* Index of a hookcli subcommand name ("task-failed"), or -1. */
 int evt_type_by_command(const char *command);
 
+/* 1 if metadata.key must be a string of at most EVT_SHORT_MAX bytes. */
+int evt_meta_is_short(const char *key);
+
 /* Flags for evt_validate(). */
 #define EVT_ALLOW_ORIGIN 0x01	/* metadata.origin may be present (gatewayd) */
 
