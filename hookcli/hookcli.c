@@ -1,13 +1,15 @@
 /*
  * hookcli.c: the command line of hookcli(1) and the policy of its exit
- * codes (DESIGN §4).
+ * codes.
  *
  * hookcli runs inside agents' hooks, so it must never get in their way:
  * it writes nothing on stdout (Claude Code reads a hook's stdout) except
  * for "stats" and an explicit --help/--version, it never runs longer than
  * -t in total, and without --strict a collectord that is down or busy
- * makes it say so on stderr and exit 0. Invalid input is always 65: that
- * is a bug in the hook, which its author must see.
+ * makes it say so on stderr and exit 0. Invalid input is 65: that is a bug
+ * in the hook, which its author must see; but a framework command
+ * (claude-code, …) only observes, and a payload it cannot read is the
+ * framework's doing, so it exits 0 for that too unless --strict.
  */
 #include "config.h"
 
@@ -100,21 +102,21 @@ static const struct option hk_cmd_opts[] = {
 	{ NULL,		0,			NULL, 0 }
 };
 
-/* The commands that are not one event type each. */
-enum hk_cmd {
-	CMD_TYPE,		/* agent-spawned … task-failed */
-	CMD_RBAC,
-	CMD_EMIT,
-	CMD_SEND,
-	CMD_CLAUDE,
-	CMD_STATS,
+struct hk_cmdline;
+
+/* A command: its name and what runs it. */
+struct hk_cmd {
+	const char	*name;
+	int		(*run)(const struct hk_opts *, struct hk_cmdline *);
+	int		 rbac;		/* rbac-decision: --allow, --deny */
 };
 
 /* What the command line said after the command name. */
 struct hk_cmdline {
-	enum hk_cmd	 cmd;
+	const struct hk_cmd *cmd;
+	const struct hk_framework *fw;	/* the framework commands */
 	const char	*name;
-	int		 type;		/* CMD_TYPE, CMD_EMIT, CMD_RBAC */
+	int		 type;		/* one type's command, emit, rbac */
 	struct hk_fields cli;
 	int		 nfields;	/* event options given */
 	int		 allow, deny;
@@ -133,7 +135,8 @@ hk_help(FILE *fp)
 "               COMMAND [OPTIONS] [KEY=VALUE ...]\n"
 "\n"
 "Report what an agent does to collectord. Hook-safe: nothing on stdout\n"
-"(except stats), never longer than -t in total.\n"
+"(except stats, setup and a framework's neutral answer), never longer\n"
+"than -t in total.\n"
 "\n"
 "commands:\n");
 	for (i = 0; i < EVT__COUNT; i++)
@@ -145,6 +148,14 @@ hk_help(FILE *fp)
 "  emit TYPE                  an event of any TYPE (task_failed or task-failed)\n"
 "  send [FILE|-]              NDJSON of complete events, one per line\n"
 "  claude-code                map a Claude Code hook payload on stdin\n"
+"  gemini-cli                 map a Gemini CLI hook payload on stdin\n"
+"  cursor                     map a Cursor hook payload on stdin\n"
+"  codex [JSON]               map a Codex CLI hook payload on stdin, or\n"
+"                             its notify JSON as the last argument\n"
+"                             (these four note open permission prompts in\n"
+"                             AGENTVIS_STATE_DIR [$XDG_RUNTIME_DIR/agentvis])\n"
+"  setup FRAMEWORK            print the settings that wire hookcli into\n"
+"                             every hook of FRAMEWORK (one of the four above)\n"
 "  stats                      print collectord's statistics as JSON on stdout\n"
 "\n"
 "global options (before or after the command):\n"
@@ -179,7 +190,9 @@ hk_help(FILE *fp)
 "  KEY=VALUE                  metadata.KEY; JSON numbers stay numbers\n"
 "\n"
 "exit: 0 delivered or parked, 64 usage, 65 invalid event, 66 no input,\n"
-"69 not delivered (with --strict), 75 collectord busy (with --strict)\n",
+"69 not delivered (with --strict), 75 collectord busy (with --strict);\n"
+"the framework commands exit 0 on anything but a usage error (65 and 66\n"
+"too with --strict)\n",
 	    HK_DEFAULT_SOCKET, HK_TIMEOUT_MAX, HK_TIMEOUT_DEFAULT,
 	    HK_DEFAULT_FALLBACK);
 }
@@ -202,12 +215,15 @@ hk_usage_error(const char *fmt, ...)
 }
 
 /*
- * Finish a hook command that did not deliver: with --strict the code
- * stands; without it the hook's agent must not notice, so exit 0 and only
- * say why on stderr (unless -q).
+ * Finish a hook command that did not do its work (collectord away or busy;
+ * for a framework command fw, also a payload it cannot read): with
+ * --strict the code stands; without it the hook's agent must not notice,
+ * so exit 0 and only say why on stderr (unless -q, or fw reads stderr as
+ * an answer).
  */
-static int AV_PRINTF(3, 4)
-hk_undelivered(const struct hk_opts *o, int code, const char *fmt, ...)
+static int AV_PRINTF(4, 5)
+hk_soft_fail(const struct hk_opts *o, const struct hk_framework *fw,
+    int code, const char *fmt, ...)
 {
 	va_list	ap;
 	char	msg[1024];
@@ -215,13 +231,10 @@ hk_undelivered(const struct hk_opts *o, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (o->strict) {
-		log_warnx("%s", msg);
-		return code;
-	}
-	if (!o->quiet)
-		log_warnx("%s", msg);
-	return EX_OK;
+	if (o->strict || (!o->quiet && (fw == NULL || !fw->quiet)))
+		log_warnx("%s%s%s", fw != NULL ? fw->name : "",
+		    fw != NULL ? ": " : "", msg);
+	return o->strict ? code : EX_OK;
 }
 
 /* Parse -t's value: 0, or -1 when it is not 1..HK_TIMEOUT_MAX. */
@@ -252,6 +265,7 @@ hk_global_opt(struct hk_opts *o, int ch, const char *arg, int *rc)
 			*rc = hk_usage_error("-s: socket path empty or longer "
 			    "than %zu bytes", sizeof sun.sun_path - 1);
 		o->socket = arg;
+		o->socket_given = 1;
 		return 1;
 	case 't':
 		if (hk_parse_timeout(arg, &o->timeout_ms) == -1)
@@ -262,6 +276,7 @@ hk_global_opt(struct hk_opts *o, int ch, const char *arg, int *rc)
 		if (*arg == '\0')
 			*rc = hk_usage_error("-F: empty directory");
 		o->fallback_dir = arg;
+		o->fallback_given = 1;
 		return 1;
 	case 'q':
 		o->quiet = 1;
@@ -364,7 +379,7 @@ hk_parse_cmd(struct hk_opts *o, struct hk_cmdline *c, int argc, char **argv)
 	}
 	c->args = argv + optind;
 	c->nargs = argc - optind;
-	if ((c->allow || c->deny) && c->cmd != CMD_RBAC)
+	if ((c->allow || c->deny) && !c->cmd->rbac)
 		return hk_usage_error("%s: --allow and --deny are for "
 		    "rbac-decision", c->name);
 	return -1;
@@ -405,47 +420,55 @@ hk_validate(struct json_object *ev)
 	return n == 0 ? EX_OK : EX_DATAERR;
 }
 
+/*
+ * Deliver or park ev (validated) after the events in extra (texts already
+ * valid), and turn the outcome into a status: the worst of them.
+ */
+static int
+hk_deliver_events(const struct hk_opts *o, struct json_object *ev,
+    char **extra, size_t nextra)
+{
+	struct hk_batch	 b;
+	const char	*text;
+	size_t		 len, i;
+	int		 rc = EX_OK;
+
+	hk_batch_init(&b);
+	for (i = 0; i < nextra; i++)
+		hk_batch_add(&b, extra[i], strlen(extra[i]), i + 1);
+	text = avjson_str(ev, &len);
+	hk_batch_add(&b, text, len, nextra + 1);
+	hk_deliver(o, &b);
+	if (b.count[HK_ST_PARKED] > 0 && !o->quiet)
+		log_warnx("%s; %s parked in %s", b.why, b.n > 1 ? "events" :
+		    "event", o->fallback_dir);
+	for (i = 0; i < b.n; i++) {
+		if (b.items[i].state == HK_ST_REJECTED) {
+			log_warnx("collectord refused the event: %s",
+			    b.items[i].detail);
+			rc = EX_DATAERR;
+		}
+	}
+	if (rc == EX_OK && b.count[HK_ST_BUSY] > 0)
+		rc = hk_soft_fail(o, NULL, EX_TEMPFAIL, "event not delivered: %s",
+		    b.items[b.n - 1].state == HK_ST_BUSY ?
+		    b.items[b.n - 1].detail : "collectord busy");
+	else if (rc == EX_OK && b.count[HK_ST_FAILED] > 0)
+		rc = hk_soft_fail(o, NULL, EX_UNAVAILABLE,
+		    "event not delivered: %s", b.why);
+	hk_batch_clear(&b);
+	return rc;
+}
+
 /* Validate, deliver or park one event, and turn the outcome into a status. */
 static int
 hk_deliver_event(const struct hk_opts *o, struct json_object *ev)
 {
-	struct hk_batch	 b;
-	const char	*text;
-	size_t		 len;
-	int		 rc;
+	int	rc;
 
 	if ((rc = hk_validate(ev)) != EX_OK)
 		return rc;
-	text = avjson_str(ev, &len);
-	hk_batch_init(&b);
-	hk_batch_add(&b, text, len, 1);
-	hk_deliver(o, &b);
-	switch (b.items[0].state) {
-	case HK_ST_ACKED:
-		rc = EX_OK;
-		break;
-	case HK_ST_PARKED:
-		if (!o->quiet)
-			log_warnx("%s; event parked in %s", b.why,
-			    o->fallback_dir);
-		rc = EX_OK;
-		break;
-	case HK_ST_REJECTED:
-		log_warnx("collectord refused the event: %s",
-		    b.items[0].detail);
-		rc = EX_DATAERR;
-		break;
-	case HK_ST_BUSY:
-		rc = hk_undelivered(o, EX_TEMPFAIL, "event not delivered: %s",
-		    b.items[0].detail);
-		break;
-	default:
-		rc = hk_undelivered(o, EX_UNAVAILABLE,
-		    "event not delivered: %s", b.why);
-		break;
-	}
-	hk_batch_clear(&b);
-	return rc;
+	return hk_deliver_events(o, ev, NULL, 0);
 }
 
 /* One event of a type from options (agent-spawned …, emit, rbac-decision). */
@@ -456,7 +479,7 @@ hk_cmd_event(const struct hk_opts *o, struct hk_cmdline *c)
 	struct hk_fields	 env;
 	int			 rc, first = 0;
 
-	if (c->cmd == CMD_EMIT) {
+	if (strcmp(c->name, "emit") == 0) {
 		if (c->nargs == 0 || strchr(c->args[0], '=') != NULL)
 			return hk_usage_error("emit: TYPE required");
 		if ((c->type = evt_type_lookup(c->args[0])) == -1 &&
@@ -465,7 +488,7 @@ hk_cmd_event(const struct hk_opts *o, struct hk_cmdline *c)
 			    c->args[0]);
 		first = 1;
 	}
-	if (c->cmd == CMD_RBAC) {
+	if (c->cmd->rbac) {
 		if (c->allow == c->deny)
 			return hk_usage_error("rbac-decision: exactly one of "
 			    "--allow and --deny");
@@ -491,68 +514,209 @@ hk_cmd_event(const struct hk_opts *o, struct hk_cmdline *c)
 	return rc;
 }
 
-/* claude-code: one Claude Code hook payload on stdin becomes one event. */
+/*
+ * The payload: Codex's notify passes it as the last argument (it begins
+ * with '{', which no KEY=VALUE pair can); every hook passes it on stdin.
+ * Returns -1 with *buf set, or an exit status.
+ */
 static int
-hk_cmd_claude(const struct hk_opts *o, struct hk_cmdline *c)
+hk_hook_payload(const struct hk_opts *o, struct hk_cmdline *c,
+    const struct hk_framework *fw, char **buf, size_t *len, int *rc)
 {
-	struct json_object	*p, *ev;
-	struct avjson_error	 jerr;
-	struct hk_fields	 env;
-	enum hk_in		 in;
-	char			*buf, *cause;
-	size_t			 len;
-	int			 rc;
+	enum hk_in	 in;
+	char		*cause;
+	int		 npairs = c->nargs;
 
-	if ((rc = hk_take_pairs(c, 0)) != -1)
-		return rc;
-	in = hk_read_input(STDIN_FILENO, HK_STDIN_MAX, o->deadline_us, &buf,
-	    &len, &cause);
+	if (npairs > 0 && c->args[npairs - 1][0] == '{')
+		npairs--;
+	c->nargs = npairs;
+	if ((*rc = hk_take_pairs(c, 0)) != -1)
+		return *rc;
+	if (c->args[npairs] != NULL && c->args[npairs][0] == '{') {
+		*len = strlen(c->args[npairs]);
+		if (*len > HK_STDIN_MAX)
+			return *rc = hk_soft_fail(o, fw, EX_DATAERR,
+			    "payload argument over %d bytes", HK_STDIN_MAX);
+		*buf = xstrdup(c->args[npairs]);
+		return -1;
+	}
+	in = hk_read_input(STDIN_FILENO, HK_STDIN_MAX, o->deadline_us, buf,
+	    len, &cause);
 	switch (in) {
 	case HK_IN_TOOBIG:
-		log_warnx("claude-code: payload on stdin over %d bytes",
-		    HK_STDIN_MAX);
-		free(buf);
-		return EX_DATAERR;
+		free(*buf);
+		return *rc = hk_soft_fail(o, fw, EX_DATAERR,
+		    "payload on stdin over %d bytes", HK_STDIN_MAX);
 	case HK_IN_ERROR:
-		log_warnx("claude-code: stdin: %s", cause);
+		free(*buf);
+		*rc = hk_soft_fail(o, fw, EX_NOINPUT, "stdin: %s", cause);
 		free(cause);
-		free(buf);
-		return EX_NOINPUT;
+		return *rc;
 	default:
 		break;
 	}
-	if (len == 0) {
-		log_warnx("claude-code: %s", in == HK_IN_TIMEOUT ?
-		    "no payload on stdin in time" : "empty payload on stdin");
-		free(buf);
-		return EX_DATAERR;
+	if (*len == 0) {
+		free(*buf);
+		return *rc = hk_soft_fail(o, fw, EX_DATAERR, "%s",
+		    in == HK_IN_TIMEOUT ? "no payload on stdin in time" :
+		    "empty payload on stdin");
 	}
 	/* On timeout, what came may still be the whole payload. */
+	if (in == HK_IN_TIMEOUT && avjson_parse(*buf, *len, NULL) == NULL) {
+		free(*buf);
+		return *rc = hk_soft_fail(o, fw, EX_DATAERR,
+		    "incomplete payload on stdin after %d ms", o->timeout_ms);
+	}
+	return -1;
+}
+
+/*
+ * claude-code, gemini-cli, cursor, codex: one hook payload becomes one
+ * event (and a refused permission prompt one more, see prompts.c).
+ */
+static int
+hk_cmd_hook(const struct hk_opts *o, struct hk_cmdline *c)
+{
+	const struct hk_framework	*fw = c->fw;
+	const struct hk_hook		*row;
+	struct json_object		*p, *ev;
+	struct avjson_error		 jerr;
+	struct hk_fields		 env;
+	char				*buf, *cause, **extra;
+	size_t				 len, nextra, i;
+	int				 rc, fd;
+
+	/*
+	 * A framework that reads stderr as the hook's answer (Gemini CLI:
+	 * text there with exit 0 is an "allow") hears nothing from us at
+	 * all, unless --strict asks for every failure to be loud.
+	 */
+	if (fw->quiet && !o->strict && (fd = open("/dev/null",
+	    O_WRONLY | O_CLOEXEC)) != -1) {
+		(void)dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	if (hk_hook_payload(o, c, fw, &buf, &len, &rc) != -1)
+		return rc;
 	p = avjson_parse(buf, len, &jerr);
 	free(buf);
-	if (p == NULL) {
-		if (in == HK_IN_TIMEOUT)
-			log_warnx("claude-code: incomplete payload on stdin "
-			    "after %d ms", o->timeout_ms);
-		else
-			log_warnx("claude-code: invalid JSON at offset %zu: %s",
-			    jerr.offset, jerr.msg);
-		return EX_DATAERR;
-	}
-	if ((ev = hk_claude_event(p, &cause)) == NULL) {
-		log_warnx("claude-code: %s", cause);
+	if (p == NULL)
+		return hk_soft_fail(o, fw, EX_DATAERR,
+		    "invalid JSON at offset %zu: %s", jerr.offset, jerr.msg);
+	if ((ev = hk_hook_event(fw, p, &row, &cause)) == NULL) {
+		rc = hk_soft_fail(o, fw, EX_DATAERR, "%s", cause);
 		free(cause);
 		json_object_put(p);
-		return EX_DATAERR;
+		return rc;
 	}
 	hk_fields_env(&env);
 	hk_fields_apply(ev, &env, 0);		/* the payload wins */
 	hk_fields_apply(ev, &c->cli, 1);	/* the command line wins */
-	hk_claude_defaults(ev, p);
+	hk_hook_defaults(fw, ev, p);
+	if (hk_validate(ev) != EX_OK) {
+		json_object_put(p);
+		json_object_put(ev);
+		return hk_soft_fail(o, fw, EX_DATAERR, "%s hook not "
+		    "reported", row != NULL ? row->name : "unknown");
+	}
+	nextra = hk_prompts(fw, row, ev, p, &extra);
 	json_object_put(p);
-	rc = hk_deliver_event(o, ev);
+	/* The framework's neutral answer, whatever becomes of the event. */
+	if (row != NULL && row->reply != NULL) {
+		printf("%s\n", row->reply);
+		fflush(stdout);
+	}
+	rc = hk_deliver_events(o, ev, extra, nextra);
+	for (i = 0; i < nextra; i++)
+		free(extra[i]);
+	free(extra);
 	json_object_put(ev);
+	if (rc == EX_DATAERR)
+		rc = hk_soft_fail(o, fw, EX_DATAERR, "event refused");
 	return rc;
+}
+
+/* Shell-quote s onto the end of *cmd when it needs it. */
+static void
+hk_cmd_append(char **cmd, const char *s)
+{
+	const char	*p;
+	char		*q, *out;
+	size_t		 n = 0;
+
+	for (p = s; *p != '\0'; p++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789_@%+=:,./-", *p) == NULL)
+			break;
+	if (*p == '\0' && *s != '\0') {
+		out = xasprintf("%s%s%s", *cmd, **cmd ? " " : "", s);
+	} else {
+		for (p = s; *p != '\0'; p++)
+			n += *p == '\'' ? 4 : 1;
+		q = xmalloc(n + 3);
+		n = 0;
+		q[n++] = '\'';
+		for (p = s; *p != '\0'; p++) {
+			if (*p == '\'') {
+				memcpy(q + n, "'\\''", 4);
+				n += 4;
+			} else
+				q[n++] = *p;
+		}
+		q[n++] = '\'';
+		q[n] = '\0';
+		out = xasprintf("%s%s%s", *cmd, **cmd ? " " : "", q);
+		free(q);
+	}
+	free(*cmd);
+	*cmd = out;
+}
+
+/*
+ * setup FRAMEWORK: print the settings that run this hookcli (by its full
+ * path, with the -s, -F and -t it was given) on every hook of the table.
+ */
+static int
+hk_cmd_setup(const struct hk_opts *o, struct hk_cmdline *c)
+{
+	const struct hk_framework	*fw;
+	char				 self[4096], ms[16];
+	char				*cmd, *argv[9];
+	ssize_t				 n;
+	int				 argc = 0;
+
+	if (c->nfields > 0 || c->nargs != 1)
+		return hk_usage_error("setup: FRAMEWORK required: claude-code, "
+		    "gemini-cli, cursor or codex");
+	if ((fw = hk_framework_find(c->args[0])) == NULL)
+		return hk_usage_error("setup: unknown framework: %s (claude-code, "
+		    "gemini-cli, cursor or codex)", c->args[0]);
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0)
+		snprintf(self, sizeof self, "hookcli");
+	else
+		self[n] = '\0';
+	argv[argc++] = self;
+	if (o->socket_given) {
+		argv[argc++] = "-s";
+		argv[argc++] = (char *)o->socket;
+	}
+	if (o->fallback_given) {
+		argv[argc++] = "-F";
+		argv[argc++] = (char *)o->fallback_dir;
+	}
+	if (o->timeout_ms != HK_TIMEOUT_DEFAULT) {
+		snprintf(ms, sizeof ms, "%d", o->timeout_ms);
+		argv[argc++] = "-t";
+		argv[argc++] = ms;
+	}
+	argv[argc++] = (char *)fw->name;
+	argv[argc] = NULL;
+	cmd = xstrdup("");
+	for (n = 0; n < argc; n++)
+		hk_cmd_append(&cmd, argv[n]);
+	fw->setup(stdout, fw, cmd, argv);
+	free(cmd);
+	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 }
 
 /* Check one line of send's input; good ones join the batch. */
@@ -660,13 +824,13 @@ hk_cmd_send(const struct hk_opts *o, struct hk_cmdline *c)
 	if (invalid > 0)
 		rc = EX_DATAERR;
 	else if (in == HK_IN_TIMEOUT)
-		rc = hk_undelivered(o, EX_UNAVAILABLE, "send: %s: input not "
+		rc = hk_soft_fail(o, NULL, EX_UNAVAILABLE, "send: %s: input not "
 		    "read to its end in %d ms", path, o->timeout_ms);
 	if (b.count[HK_ST_FAILED] > 0 && rc == EX_OK)
-		rc = hk_undelivered(o, EX_UNAVAILABLE, "send: %zu events not "
+		rc = hk_soft_fail(o, NULL, EX_UNAVAILABLE, "send: %zu events not "
 		    "delivered: %s", b.count[HK_ST_FAILED], b.why);
 	else if (b.count[HK_ST_BUSY] > 0 && rc == EX_OK)
-		rc = hk_undelivered(o, EX_TEMPFAIL, "send: %zu events not "
+		rc = hk_soft_fail(o, NULL, EX_TEMPFAIL, "send: %zu events not "
 		    "delivered: collectord busy", b.count[HK_ST_BUSY]);
 	if (b.count[HK_ST_PARKED] > 0 && (!o->quiet || rc != EX_OK))
 		log_warnx("send: %s; %zu events parked in %s", b.why,
@@ -759,30 +923,39 @@ hk_std_fds(void)
 	}
 }
 
+/*
+ * The commands: one per event type (agent-spawned, …), these, and one per
+ * framework (hk_framework_find). Every command is found here and nowhere
+ * else.
+ */
+static const struct hk_cmd hk_cmds[] = {
+	{ "rbac-decision",	hk_cmd_event,	1 },
+	{ "emit",		hk_cmd_event,	0 },
+	{ "send",		hk_cmd_send,	0 },
+	{ "stats",		hk_cmd_stats,	0 },
+	{ "setup",		hk_cmd_setup,	0 },
+};
+static const struct hk_cmd hk_cmd_type = { "TYPE", hk_cmd_event, 0 };
+static const struct hk_cmd hk_cmd_framework = { "FRAMEWORK", hk_cmd_hook, 0 };
+
 /* Which command argv names; -1 when none. */
 static int
 hk_find_cmd(const char *name, struct hk_cmdline *c)
 {
-	static const struct {
-		const char	*name;
-		enum hk_cmd	 cmd;
-	} cmds[] = {
-		{ "rbac-decision",	CMD_RBAC },
-		{ "emit",		CMD_EMIT },
-		{ "send",		CMD_SEND },
-		{ "claude-code",	CMD_CLAUDE },
-		{ "stats",		CMD_STATS },
-	};
 	size_t	i;
 
 	c->name = name;
 	if ((c->type = evt_type_by_command(name)) != -1) {
-		c->cmd = CMD_TYPE;
+		c->cmd = &hk_cmd_type;
 		return 0;
 	}
-	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-		if (strcmp(cmds[i].name, name) == 0) {
-			c->cmd = cmds[i].cmd;
+	if ((c->fw = hk_framework_find(name)) != NULL) {
+		c->cmd = &hk_cmd_framework;
+		return 0;
+	}
+	for (i = 0; i < sizeof hk_cmds / sizeof hk_cmds[0]; i++) {
+		if (strcmp(hk_cmds[i].name, name) == 0) {
+			c->cmd = &hk_cmds[i];
 			return 0;
 		}
 	}
@@ -807,10 +980,16 @@ hookcli_main(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	memset(&c, 0, sizeof c);
 	o.timeout_ms = HK_TIMEOUT_DEFAULT;
-	o.socket = (s = getenv("AGENTVIS_SOCKET")) != NULL && *s != '\0' ?
-	    s : HK_DEFAULT_SOCKET;
-	o.fallback_dir = (s = getenv("AGENTVIS_FALLBACK_DIR")) != NULL &&
-	    *s != '\0' ? s : HK_DEFAULT_FALLBACK;
+	if ((s = getenv("AGENTVIS_SOCKET")) != NULL && *s != '\0') {
+		o.socket = s;
+		o.socket_given = 1;
+	} else
+		o.socket = HK_DEFAULT_SOCKET;
+	if ((s = getenv("AGENTVIS_FALLBACK_DIR")) != NULL && *s != '\0') {
+		o.fallback_dir = s;
+		o.fallback_given = 1;
+	} else
+		o.fallback_dir = HK_DEFAULT_FALLBACK;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+:s:t:F:qh", hk_global_opts,
@@ -849,14 +1028,5 @@ hookcli_main(int argc, char **argv)
 		reserve_us = HK_PARK_RESERVE_MS * 1000;
 	o.deadline_us = start + (int64_t)o.timeout_ms * 1000 - reserve_us;
 
-	switch (c.cmd) {
-	case CMD_SEND:
-		return hk_cmd_send(&o, &c);
-	case CMD_STATS:
-		return hk_cmd_stats(&o, &c);
-	case CMD_CLAUDE:
-		return hk_cmd_claude(&o, &c);
-	default:
-		return hk_cmd_event(&o, &c);
-	}
+	return c.cmd->run(&o, &c);
 }

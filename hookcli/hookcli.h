@@ -4,7 +4,9 @@
  *
  *   hookcli.c  command line, commands, exit-code policy (hookcli_main)
  *   build.c    event fields from options, environment and KEY=VALUE pairs
- *   claude.c   Claude Code hook payload -> event
+ *   hooks.c    an agent framework's hook payload -> event, by its table
+ *   fw_*.c     the tables: one file per framework (claude, gemini, ...)
+ *   setup.c    the settings that wire hookcli into a framework's hooks
  *   input.c    bounded, deadline-bounded reading of stdin or a file
  *   client.c   one connection to collectord: connect, pipeline, replies
  *   deliver.c  send lines, sort the replies, park the rest in the fallback dir
@@ -19,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <json-c/json.h>
 
 #include "event.h"
@@ -26,10 +29,11 @@
 #define HK_TIMEOUT_DEFAULT	500		/* ms, -t */
 #define HK_TIMEOUT_MAX		600000		/* ms, -t upper bound */
 #define HK_PARK_RESERVE_MS	50		/* of -t, kept for parking */
-#define HK_STDIN_MAX		(1024 * 1024)	/* claude-code payload cap */
+#define HK_STDIN_MAX		(1024 * 1024)	/* hook payload cap */
 #define HK_SEND_MAX		(16 * 1024 * 1024) /* send input cap */
 #define HK_TOOL_INPUT_MAX	2048		/* bytes of tool_input kept */
-#define HK_TEXT_MAX		2048		/* bytes of error/reason kept */
+#define HK_TEXT_MAX		2048		/* bytes of a payload string kept */
+#define HK_META_BUDGET		(8 * 1024)	/* metadata of a mapped hook */
 #define HK_REPLY_LINE_MAX	(256 * 1024)	/* longest reply line (stats) */
 
 /* Global options and the deadline of the run. */
@@ -39,6 +43,8 @@ struct hk_opts {
 	int		 timeout_ms;	/* -t */
 	int		 quiet;		/* -q */
 	int		 strict;	/* --strict */
+	int		 socket_given;	/* -s or AGENTVIS_SOCKET */
+	int		 fallback_given; /* -F or AGENTVIS_FALLBACK_DIR */
 	int64_t		 deadline_us;	/* end of waiting, monotonic */
 };
 
@@ -84,15 +90,102 @@ struct json_object *hk_value(const char *s);
 /* Check "KEY=VALUE": 0, or -1 with a static reason in *why. */
 int hk_pair_check(const char *pair, const char **why);
 
-/* claude.c */
+/* hooks.c and fw_*.c: agent frameworks' hook payloads */
+/* A payload field kept in metadata. */
+struct hk_keep {
+	const char	*from;		/* payload key */
+	const char	*to;		/* metadata key; NULL: the same */
+	unsigned	 flags;
+};
+#define HK_KEEP_NOTEXT	0x01	/* documented, deliberately not sent */
+
+/* One row of a framework's table: what one of its hooks becomes. */
+struct hk_hook {
+	const char	*name;		/* the framework's hook name */
+	enum evt_type	 type;
+	const char	*operation;	/* fixed, or the fallback of op_from */
+	const char	*op_from;	/* payload key naming the operation */
+	const struct hk_keep *keep;	/* {NULL}-ended, or NULL */
+	unsigned	 flags;		/* HK_HOOK_* */
+	/* Anything a table cannot say; md is ev's metadata. NULL: none. */
+	void		(*refine)(struct json_object *ev,
+			    struct json_object *md, struct json_object *p);
+	const char	*reply;		/* printed on stdout, or NULL */
+};
+#define HK_HOOK_TOOL	0x01	/* per tool call: setup adds a matcher */
+#define HK_HOOK_NOSETUP	0x02	/* mapped when wired, not wired by setup */
+#define HK_HOOK_ASKS	0x04	/* a permission prompt is shown (prompts.c) */
+#define HK_HOOK_RAN	0x08	/* the tool ran: its prompt was answered yes */
+#define HK_HOOK_TURN	0x10	/* a new turn: prompts still open were refused */
+#define HK_HOOK_DENIES	0x20	/* the tool was refused: its prompt is settled */
+#define HK_HOOK_SYNC	0x40	/* setup: the framework must wait for it */
+
+/* One framework: how its payloads name things, and its table. */
+struct hk_framework {
+	const char	*name;		/* command, metadata.framework */
+	const char	*agent_name;	/* default agent_name */
+	const char	*mapped;	/* the documentation version mapped */
+	const char *const *hook_keys;	/* payload keys naming the hook */
+	const char *const *session_keys;
+	const char *const *agent_keys;	/* a subagent's id */
+	const char *const *agent_name_keys;
+	const char *const *cwd_keys;	/* metadata.project from these */
+	const struct hk_keep *common;	/* kept for every hook */
+	const struct hk_hook *hooks;
+	size_t		 nhooks;
+	void		(*refine)(struct json_object *ev,
+			    struct json_object *md, struct json_object *p);
+	int		 quiet;		/* stderr is read as an answer: none */
+	/*
+	 * Print the settings that run cmd (a shell command line; argv is
+	 * the same words unquoted, NULL-ended) on every hook of the table.
+	 */
+	void		(*setup)(FILE *fp, const struct hk_framework *fw,
+			    const char *cmd, char *const *argv);
+};
+
+extern const struct hk_framework hk_fw_claude, hk_fw_gemini, hk_fw_cursor,
+    hk_fw_codex;
+
+/* The framework a command names ("claude-code"), or NULL. */
+const struct hk_framework *hk_framework_find(const char *name);
+/* The table's row for a hook name, or NULL. */
+const struct hk_hook *hk_hook_find(const struct hk_framework *fw,
+    const char *name);
 /*
- * Map a Claude Code hook payload onto a new event (facts from the payload
- * only; the caller adds environment, options and defaults). NULL with a
- * message in *cause (caller frees) when the payload cannot be mapped.
+ * Map a payload onto a new event (facts from the payload only; the caller
+ * adds environment, options and then hk_hook_defaults). A hook the table
+ * does not know still becomes an event (*row NULL); only a payload that is
+ * not a JSON object gives NULL, with a message in *cause (caller frees).
  */
-struct json_object *hk_claude_event(struct json_object *payload, char **cause);
-/* Defaults for what is still unsaid: agent_name, agent_role (from payload p). */
-void hk_claude_defaults(struct json_object *ev, struct json_object *p);
+struct json_object *hk_hook_event(const struct hk_framework *fw,
+    struct json_object *payload, const struct hk_hook **row, char **cause);
+/* Defaults for what is still unsaid: agent_id, agent_name, agent_role. */
+void hk_hook_defaults(const struct hk_framework *fw, struct json_object *ev,
+    struct json_object *payload);
+/* For the tables' refine functions: */
+const char *hk_str(struct json_object *obj, const char *key);
+size_t hk_cut(const char *s, size_t len, size_t max);
+void hk_keep_value(struct json_object *md, enum evt_type t, const char *key,
+    struct json_object *v);
+void hk_project(struct json_object *md, const char *dir);
+/* prompts.c: permission prompts that no hook reports the answer to. */
+/*
+ * After ev was mapped from payload p by row: remember a prompt (ASKS),
+ * settle one (RAN: adds metadata.permission "granted" to ev), or, at a new
+ * turn (TURN), turn each prompt still open into an operation_denied event.
+ * Returns how many denials it put in *out (texts the caller frees).
+ */
+size_t hk_prompts(const struct hk_framework *fw, const struct hk_hook *row,
+    struct json_object *ev, struct json_object *p, char ***out);
+
+/* setup.c: the settings writers the tables share. */
+void hk_setup_json_nested(FILE *fp, const struct hk_framework *fw,
+    const char *cmd, int with_async, int timeout, const char *name);
+void hk_setup_cursor(FILE *fp, const struct hk_framework *fw,
+    const char *cmd, char *const *argv);
+void hk_setup_codex(FILE *fp, const struct hk_framework *fw,
+    const char *cmd, char *const *argv);
 
 /* input.c */
 enum hk_in {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # hookcli_claude.sh: Claude Code hook payloads become the documented events;
-# unknown, malformed, oversized and hostile payloads are clear errors.
+# unknown hooks and odd fields are still recorded; malformed, oversized and
+# hostile payloads are reported on stderr and never fail the hook.
 . "$top_srcdir/tests/integration/hookcli_common.sh"
 
 ts_start ack
@@ -83,47 +84,86 @@ longerr=$(head -c 5000 /dev/zero | tr '\0' e)
 cc "long error" '{'"$BASE"',"hook_event_name":"PostToolUseFailure","tool_name":"Bash","error":"'"$longerr"'"}'
 rec_is "long error" '(.metadata.error | length == 2048) and .metadata.error_truncated == true'
 
-# A payload that must be refused: bad WHAT PAYLOAD_FILE MESSAGE
-bad() {
+note "the hooks Claude Code added since: what each becomes"
+cc Notification '{'"$BASE"',"hook_event_name":"Notification","notification_type":"permission_prompt","message":"Claude needs your permission to use Bash","title":"Permission needed"}'
+rec_is Notification '.event_type == "agent_activated" and .operation == "notification" and .metadata.notification_type == "permission_prompt" and .metadata.message == "Claude needs your permission to use Bash" and .metadata.framework == "claude-code"'
+cc PreCompact '{'"$BASE"',"hook_event_name":"PreCompact","trigger":"manual","custom_instructions":"keep the API notes"}'
+rec_is PreCompact '.event_type == "agent_activated" and .operation == "compact" and .metadata.trigger == "manual"'
+cc StopFailure '{'"$BASE"',"hook_event_name":"StopFailure","error":"rate_limit","error_details":"429","last_assistant_message":"API Error: Rate limit reached"}'
+rec_is StopFailure '.event_type == "task_failed" and .status == "failure" and .metadata.error == "rate_limit" and .metadata.error_details == "429" and (.metadata | has("last_assistant_message") | not)'
+cc TaskCreated '{'"$BASE"',"hook_event_name":"TaskCreated","task_id":"t-9","task_subject":"Write the parser","teammate_name":"ann"}'
+rec_is TaskCreated '.event_type == "task_started" and .metadata.task == "Write the parser" and .metadata.task_id == "t-9" and .metadata.teammate_name == "ann"'
+cc TeammateIdle '{'"$BASE"',"hook_event_name":"TeammateIdle","teammate_name":"bob","team_name":"core"}'
+rec_is TeammateIdle '.event_type == "agent_activated" and .operation == "teammate_idle" and .metadata.teammate_name == "bob"'
+
+note "a hook hookcli does not know is recorded, not refused"
+cc "unknown hook" '{'"$BASE"',"hook_event_name":"HookOfTomorrow","message":"hi","prompt":"private"}'
+rec_is "unknown hook" '.event_type == "agent_activated" and .operation == "HookOfTomorrow" and .metadata.hook == "HookOfTomorrow" and .metadata.hook_unknown == true and .metadata.message == "hi"'
+rec_last | grep -q private && fail "an unknown hook's prompt must not be sent"
+cc "no hook_event_name" '{'"$BASE"'}'
+rec_is "no hook_event_name" '.operation == "unnamed" and .metadata.hook_unknown == true'
+cc "hook_event_name not a string" '{'"$BASE"',"hook_event_name":42}'
+rec_is "hook_event_name not a string" '.operation == "unnamed"'
+cc "PreToolUse without tool_name" '{'"$BASE"',"hook_event_name":"PreToolUse","tool_input":{}}'
+rec_is "PreToolUse without tool_name" '.event_type == "operation_allowed" and .operation == "tool"'
+
+# No session: the framework stands in for the agent (cc checks the session).
+nosess() {
+	local before
+	printf '%s' "$2" >"$T/payload.json"
+	before=$(rec_count)
+	hk_in "$T/payload.json" -s "$SOCK" -F "$FB" claude-code
+	expect_rc "$1" 0
+	expect_quiet "$1"
+	assert_eq "$1: sent" $((before + 1)) "$(rec_count)"
+	rec_is "$1" "$3"
+}
+nosess "no session, no agent" '{"hook_event_name":"Stop","cwd":"/"}' \
+	'.agent_id == "claude-code" and .metadata.project == "/" and (.metadata | has("session_id") | not)'
+nosess "session_id too long for agent_id" \
+	'{"hook_event_name":"Stop","session_id":"'"$(head -c 400 /dev/zero | tr '\0' s)"'"}' \
+	'(.agent_id | length) == 256 and (.metadata.session_id | length) == 256'
+
+# A payload hookcli cannot read at all: unreadable WHAT PAYLOAD_FILE MESSAGE.
+# An observer exits 0 with the reason on stderr (none with -q); --strict
+# makes it 65; nothing is ever sent.
+unreadable() {
 	local before
 	before=$(rec_count)
 	hk_in "$2" -s "$SOCK" -F "$FB" claude-code
-	expect_rc "$1" 65
+	expect_rc "$1" 0
 	expect_err "$1" "$3"
+	hk_in "$2" -s "$SOCK" -F "$FB" -q claude-code
+	expect_rc "$1 (-q)" 0
+	expect_quiet "$1 (-q)"
 	hk_in "$2" -s "$SOCK" -F "$FB" --strict -q claude-code
 	expect_rc "$1 (--strict -q)" 65
+	expect_err "$1 (--strict -q)" "$3"
 	assert_eq "$1: nothing sent" "$before" "$(rec_count)"
+	[ -z "$(ls "$FB")" ] || fail "$1: something was parked"
 }
 
-note "refused payloads: 65, a clear message, nothing sent"
-printf '{%s,"hook_event_name":"Notification","message":"hi"}' "$BASE" >"$T/p"
-bad "unknown hook" "$T/p" 'unknown hook "Notification"'
-printf '{%s}' "$BASE" >"$T/p"
-bad "no hook_event_name" "$T/p" "hook_event_name"
-printf '{%s,"hook_event_name":42}' "$BASE" >"$T/p"
-bad "hook_event_name not a string" "$T/p" "hook_event_name"
-printf '{%s,"hook_event_name":"PreToolUse","tool_input":{}}' "$BASE" >"$T/p"
-bad "PreToolUse without tool_name" "$T/p" "tool_name"
+note "unreadable payloads: exit 0, the reason on stderr, nothing sent"
 printf '{"hook_event_name":"Stop", "session_id": ' >"$T/p"
-bad "malformed JSON" "$T/p" "invalid JSON"
+unreadable "malformed JSON" "$T/p" "invalid JSON"
 printf '{"hook_event_name":"Stop"} trailing' >"$T/p"
-bad "trailing garbage" "$T/p" "invalid JSON"
+unreadable "trailing garbage" "$T/p" "invalid JSON"
 printf '["SessionStart"]' >"$T/p"
-bad "not an object" "$T/p" "not a JSON object"
+unreadable "not an object" "$T/p" "not a JSON object"
 : >"$T/p"
-bad "empty stdin" "$T/p" "empty payload"
-printf '{"hook_event_name":"Stop","cwd":"/x"}' >"$T/p"
-bad "no session, no agent" "$T/p" "agent_id"
-printf '{"hook_event_name":"Stop","session_id":"%s"}' "$(head -c 400 /dev/zero | tr '\0' s)" >"$T/p"
-bad "session_id too long for agent_id" "$T/p" "agent_id"
+unreadable "empty stdin" "$T/p" "empty payload"
+printf 'SessionStart\n' >"$T/p"
+unreadable "not JSON" "$T/p" "invalid JSON"
+printf '{"hook_event_name":"Stop","session_id":"\377\376"}' >"$T/p"
+unreadable "invalid UTF-8" "$T/p" "invalid JSON"
 {
 	printf '{%s,"hook_event_name":"PreToolUse","tool_name":"Write","tool_input":{"content":"' "$BASE"
 	head -c 1100000 /dev/zero | tr '\0' a
 	printf '"}}'
 } >"$T/p"
-bad "payload over 1 MiB" "$T/p" "over 1048576 bytes"
+unreadable "payload over 1 MiB" "$T/p" "over 1048576 bytes"
 printf '{"hook_event_name":"Stop","session_id":"s\000x"}' >"$T/p"
-bad "NUL byte" "$T/p" "invalid JSON"
+unreadable "NUL byte" "$T/p" "invalid JSON"
 head -c 5000 /dev/zero | tr '\0' '[' >"$T/p"
-bad "deeply nested" "$T/p" "invalid JSON"
+unreadable "deeply nested" "$T/p" "invalid JSON"
 exit 0

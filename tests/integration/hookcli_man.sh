@@ -36,9 +36,23 @@ diff "$T/man-env" "$T/help-env" >"$T/diff" ||
 for cmd in $(sed -n '/^commands:/,/^$/p' "$HELP" | awk '/^  [^ ]/ { print $1 }'); do
 	grep -q "^\.It Cm $cmd\b" "$PAGE" || fail "command $cmd not in hookcli.1"
 done
-# Every mapped Claude Code hook is in the page's table.
-for hook in SessionStart SubagentStart UserPromptSubmit PreToolUse \
-	PermissionDenied PostToolUse PostToolUseFailure Stop SubagentStop SessionEnd; do
-	grep -q "^\.It Li $hook\b" "$PAGE" || fail "hook $hook not in hookcli.1"
+# Every hook in the four frameworks' tables has its entry in the page, in
+# that framework's subsection of AGENT FRAMEWORKS.
+for fw in "claude:Claude Code" "gemini:Gemini CLI" "cursor:Cursor" "codex:Codex CLI"; do
+	src=$top_srcdir/hookcli/fw_${fw%%:*}.c
+	title=${fw#*:}
+	sed -n "/^\.Ss $title\$/,/^\.S[sh] /p" "$PAGE" >"$T/section"
+	[ -s "$T/section" ] || fail "no subsection \"$title\" in hookcli.1"
+	sed -n 's/^[[:space:]]*{ "\([A-Za-z-]*\)", EVT_.*/\1/p' "$src" >"$T/hooks"
+	[ -s "$T/hooks" ] || fail "no hooks found in $src"
+	while read -r hook; do
+		grep -q "^\.It Li $hook\$" "$T/section" ||
+			fail "$title hook $hook not in hookcli.1"
+	done <"$T/hooks"
+	# And no entry for a hook the table does not have.
+	sed -n 's/^\.It Li \([A-Za-z-]*\)$/\1/p' "$T/section" | sort >"$T/man-hooks"
+	sort "$T/hooks" >"$T/src-hooks"
+	diff "$T/man-hooks" "$T/src-hooks" >"$T/diff" ||
+		fail "$title hooks differ (< man, > $src): $(cat "$T/diff")"
 done
 exit 0

@@ -76,8 +76,13 @@ open_stdin() {
 
 note "claude-code: stdin that never ends"
 open_stdin "stdin never closed" "" -s "$SOCK" -F "$FB" -t 300 claude-code
-expect_rc "stdin never closed" 65
+# An observer: the agent goes on (0), hookcli says why.
+expect_rc "stdin never closed" 0
+expect_err "stdin never closed" "no payload on stdin in time"
 [ ! -s "$T/out" ] || fail "stdout: $(cat "$T/out")"
+open_stdin "stdin never closed, --strict" "" -s "$SOCK" -F "$FB" -t 300 \
+	--strict claude-code
+expect_rc "stdin never closed, --strict" 65
 
 note "claude-code: a complete payload on a stdin that stays open"
 open_stdin "open stdin" '{"hook_event_name":"Stop","session_id":"s-open","cwd":"/tmp/p"}' \

@@ -1,7 +1,7 @@
 /*
  * test_hookcli.c: hookcli's pieces that parse untrusted input: KEY=VALUE
- * values, the Claude Code payload mapping (malformed, oversized and hostile
- * payloads), the bounded stdin reader, and delivery's fallback accounting.
+ * values, the agent frameworks' payload mappings (every table row, and
+ * malformed, oversized and hostile payloads), the bounded stdin reader, and delivery's fallback accounting.
  * What goes over the wire is tested end to end in tests/integration.
  */
 #include "config.h"
@@ -29,34 +29,36 @@ parse(const char *text)
 	return o;
 }
 
-/* Map a payload, expecting success; returns the event. */
+/* Map a payload of framework fw, expecting an event; returns it. */
 static struct json_object *
-map_ok(const char *payload)
+fw_map(const struct hk_framework *fw, const char *payload)
 {
 	struct json_object	*p = parse(payload), *ev;
+	const struct hk_hook	*row;
 	char			*cause = NULL;
 
-	ev = hk_claude_event(p, &cause);
+	ev = hk_hook_event(fw, p, &row, &cause);
 	ck_assert_msg(ev != NULL, "refused %s: %s", payload, cause);
-	hk_claude_defaults(ev, p);
+	hk_hook_defaults(fw, ev, p);
 	json_object_put(p);
 	return ev;
 }
 
-/* Map a payload, expecting refusal with a message containing want. */
-static void
-map_bad(const char *payload, const char *want)
+/* Map a Claude Code payload. */
+static struct json_object *
+map_ok(const char *payload)
 {
-	struct json_object	*p = parse(payload), *ev;
-	char			*cause = NULL;
+	return fw_map(&hk_fw_claude, payload);
+}
 
-	ev = hk_claude_event(p, &cause);
-	ck_assert_msg(ev == NULL, "accepted %s", payload);
-	ck_assert_ptr_nonnull(cause);
-	ck_assert_msg(strstr(cause, want) != NULL, "%s: cause \"%s\"",
-	    payload, cause);
-	free(cause);
-	json_object_put(p);
+/* An event passes the validator hookcli, collectord and gatewayd share. */
+static void
+assert_valid(struct json_object *ev, const char *what)
+{
+	struct evt_error	errs[4];
+
+	ck_assert_msg(evt_validate(ev, 0, errs, 4) == 0, "%s: %s: %s: %s",
+	    what, errs[0].field, errs[0].msg, avjson_str(ev, NULL));
 }
 
 /* String at a path "a" or "metadata.b" of ev, or NULL. */
@@ -162,6 +164,76 @@ START_TEST(test_apply_precedence)
 }
 END_TEST
 
+/*
+ * Every row of every table, given a payload with every field it keeps
+ * (as a string, a number and an object in turn), is a valid event naming
+ * the framework and the hook: no table can emit what the schema refuses.
+ */
+START_TEST(test_tables_valid)
+{
+	static const char *const values[] = {
+		"\"x\"", "-5", "{\"deep\":[1,2,{\"a\":null}]}", "true",
+	};
+	const struct hk_framework	*fws[] = {
+		&hk_fw_claude, &hk_fw_gemini, &hk_fw_cursor, &hk_fw_codex,
+	};
+	const struct hk_framework	*fw;
+	const struct hk_keep		*k;
+	struct json_object		*p, *ev;
+	const struct hk_hook		*row;
+	char				*cause;
+	size_t				 f, i, v;
+
+	for (f = 0; f < sizeof fws / sizeof fws[0]; f++) {
+		fw = fws[f];
+		ck_assert_ptr_eq(hk_framework_find(fw->name), fw);
+		for (i = 0; i < fw->nhooks; i++) {
+			ck_assert_ptr_eq(hk_hook_find(fw, fw->hooks[i].name),
+			    &fw->hooks[i]);
+			for (v = 0; v < sizeof values / sizeof values[0]; v++) {
+				p = json_object_new_object();
+				json_object_object_add(p, fw->hook_keys[0],
+				    json_object_new_string(fw->hooks[i].name));
+				json_object_object_add(p, fw->session_keys[0],
+				    json_object_new_string("s-1"));
+				for (k = fw->hooks[i].keep; k != NULL &&
+				    k->from != NULL; k++)
+					json_object_object_add(p, k->from,
+					    parse(values[v]));
+				for (k = fw->common; k != NULL &&
+				    k->from != NULL; k++)
+					json_object_object_add(p, k->from,
+					    parse(values[v]));
+				json_object_object_add(p, "tool_name",
+				    json_object_new_string("Bash"));
+				ev = hk_hook_event(fw, p, &row, &cause);
+				ck_assert_ptr_nonnull(ev);
+				ck_assert_ptr_eq(row, &fw->hooks[i]);
+				hk_hook_defaults(fw, ev, p);
+				assert_valid(ev, fw->hooks[i].name);
+				ck_assert_str_eq(str_at(ev, "metadata.framework"),
+				    fw->name);
+				ck_assert_str_eq(str_at(ev, "metadata.hook"),
+				    fw->hooks[i].name);
+				ck_assert(!json_object_object_get_ex(
+				    evt_metadata(ev), "hook_unknown", NULL));
+				/* What the table marks as not sent is not. */
+				for (k = fw->hooks[i].keep; k != NULL &&
+				    k->from != NULL; k++)
+					if (k->flags & HK_KEEP_NOTEXT)
+						ck_assert_msg(
+						    !json_object_object_get_ex(
+						    evt_metadata(ev), k->from,
+						    NULL), "%s sent %s",
+						    fw->hooks[i].name, k->from);
+				json_object_put(ev);
+				json_object_put(p);
+			}
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_claude_map_all)
 {
 	static const struct {
@@ -180,9 +252,17 @@ START_TEST(test_claude_map_all)
 		{ "Stop", "task_completed", "stop", "success" },
 		{ "SubagentStop", "task_completed", "subagent_stop", "success" },
 		{ "SessionEnd", "task_completed", "session_end", "success" },
+		{ "Notification", "agent_activated", "notification", "success" },
+		{ "PreCompact", "agent_activated", "compact", "success" },
+		{ "PermissionRequest", "agent_activated", "Bash", "success" },
+		{ "StopFailure", "task_failed", "stop", "failure" },
+		{ "TaskCreated", "task_started", "task", "success" },
+		{ "TaskCompleted", "task_completed", "task", "success" },
+		{ "TeammateIdle", "agent_activated", "teammate_idle", "success" },
+		{ "PostModelSwitch", "agent_activated", "model_switched",
+		    "success" },
 	};
 	struct json_object	*ev;
-	struct evt_error	 errs[4];
 	char			 payload[512];
 	size_t			 i;
 
@@ -201,46 +281,84 @@ START_TEST(test_claude_map_all)
 		ck_assert_str_eq(str_at(ev, "metadata.session_id"), "s1");
 		ck_assert_str_eq(str_at(ev, "metadata.project"), "proj");
 		ck_assert_str_eq(str_at(ev, "metadata.hook"), rows[i].hook);
-		/* Every mapped event is valid as it stands. */
-		ck_assert_msg(evt_validate(ev, 0, errs, 4) == 0, "%s: %s: %s",
-		    rows[i].hook, errs[0].field, errs[0].msg);
+		ck_assert_str_eq(str_at(ev, "metadata.framework"),
+		    "claude-code");
+		assert_valid(ev, rows[i].hook);
 		json_object_put(ev);
 	}
 }
 END_TEST
 
-START_TEST(test_claude_refused)
+/* Nothing a payload says makes hookcli refuse to record the hook. */
+START_TEST(test_claude_never_refused)
 {
-	map_bad("[]", "not a JSON object");
-	map_bad("\"PreToolUse\"", "not a JSON object");
-	map_bad("{}", "hook_event_name: field required");
-	map_bad("{\"hook_event_name\":null}", "hook_event_name");
-	map_bad("{\"hook_event_name\":\"\"}", "hook_event_name");
-	map_bad("{\"hook_event_name\":[\"Stop\"]}", "hook_event_name");
-	map_bad("{\"hook_event_name\":\"Notification\"}",
-	    "unknown hook \"Notification\"");
-	map_bad("{\"hook_event_name\":\"stop\"}", "unknown hook \"stop\"");
-	map_bad("{\"hook_event_name\":\"PreToolUse\"}", "tool_name");
-	map_bad("{\"hook_event_name\":\"PreToolUse\",\"tool_name\":7}",
-	    "tool_name");
+	static const char *const odd[][2] = {
+		{ "{\"session_id\":\"s\"}", "unnamed" },
+		{ "{\"session_id\":\"s\",\"hook_event_name\":null}", "unnamed" },
+		{ "{\"session_id\":\"s\",\"hook_event_name\":\"\"}", "unnamed" },
+		{ "{\"session_id\":\"s\",\"hook_event_name\":[\"Stop\"]}",
+		    "unnamed" },
+		{ "{\"session_id\":\"s\",\"hook_event_name\":\"stop\"}", "stop" },
+		{ "{\"session_id\":\"s\",\"hook_event_name\":\"FutureHook\","
+		    "\"message\":\"m\",\"prompt\":\"secret\"}", "FutureHook" },
+	};
+	struct json_object	*ev, *p;
+	const struct hk_hook	*row;
+	char			*cause = NULL;
+	size_t			 i;
+
+	for (i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+		ev = map_ok(odd[i][0]);
+		ck_assert_str_eq(str_at(ev, "event_type"), "agent_activated");
+		ck_assert_str_eq(str_at(ev, "operation"), odd[i][1]);
+		ck_assert_str_eq(str_at(ev, "metadata.hook"), odd[i][1]);
+		ck_assert(json_object_get_boolean(json_object_object_get(
+		    evt_metadata(ev), "hook_unknown")));
+		ck_assert_ptr_null(strstr(avjson_str(ev, NULL), "secret"));
+		assert_valid(ev, odd[i][0]);
+		json_object_put(ev);
+	}
+	/* A tool hook without a tool: the operation says so. */
+	ev = map_ok("{\"hook_event_name\":\"PreToolUse\",\"session_id\":\"s\"}");
+	ck_assert_str_eq(str_at(ev, "operation"), "tool");
+	json_object_put(ev);
+	ev = map_ok("{\"hook_event_name\":\"PreToolUse\",\"tool_name\":7}");
+	ck_assert_str_eq(str_at(ev, "operation"), "tool");
+	/* No session anywhere: the framework stands in for the agent. */
+	ck_assert_str_eq(str_at(ev, "agent_id"), "claude-code");
+	assert_valid(ev, "no session");
+	json_object_put(ev);
+	/* Only a payload that is not an object is given up on. */
+	p = parse("[\"SessionStart\"]");
+	ck_assert_ptr_null(hk_hook_event(&hk_fw_claude, p, &row, &cause));
+	ck_assert_str_eq(cause, "payload is not a JSON object");
+	free(cause);
+	json_object_put(p);
 }
 END_TEST
 
-START_TEST(test_claude_unknown_name_bounded)
+START_TEST(test_claude_long_names_cut)
 {
-	char			*big = malloc(100024), *cause = NULL;
-	struct json_object	*p;
+	char			*big = malloc(100100);
+	struct json_object	*ev;
+	size_t			 n;
 
-	/* A huge hook name is quoted, cut, in the message. */
-	strcpy(big, "{\"hook_event_name\":\"");
-	memset(big + 20, 'x', 100000);
-	strcpy(big + 100020 - 2, "\"}");
-	p = avjson_parse(big, strlen(big), NULL);
-	ck_assert_ptr_nonnull(p);
-	ck_assert_ptr_null(hk_claude_event(p, &cause));
-	ck_assert_uint_lt(strlen(cause), 200);
-	free(cause);
-	json_object_put(p);
+	/* A huge hook name and session id are cut to the schema's limit. */
+	n = snprintf(big, 100100, "{\"session_id\":\"");
+	memset(big + n, 's', 1000);
+	n += 1000;
+	n += snprintf(big + n, 100100 - n, "\",\"hook_event_name\":\"");
+	memset(big + n, 'x', 90000);
+	n += 90000;
+	strcpy(big + n, "\"}");
+	ev = map_ok(big);
+	ck_assert_uint_eq(strlen(str_at(ev, "operation")), EVT_SHORT_MAX);
+	ck_assert_uint_eq(strlen(str_at(ev, "metadata.hook")), EVT_SHORT_MAX);
+	ck_assert_uint_eq(strlen(str_at(ev, "agent_id")), EVT_SHORT_MAX);
+	ck_assert_uint_eq(strlen(str_at(ev, "metadata.session_id")),
+	    EVT_SHORT_MAX);
+	assert_valid(ev, "long names");
+	json_object_put(ev);
 	free(big);
 }
 END_TEST
@@ -348,6 +466,39 @@ START_TEST(test_claude_tool_input_cut)
 }
 END_TEST
 
+/* Many large fields at once: the metadata stays within its budget. */
+START_TEST(test_metadata_budget)
+{
+	struct json_object	*p, *ev;
+	char			 big[3000];
+	size_t			 len;
+
+	memset(big, 'm', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	p = json_object_new_object();
+	json_object_object_add(p, "hook_event_name",
+	    json_object_new_string("ElicitationResult"));
+	json_object_object_add(p, "session_id", json_object_new_string("s"));
+	json_object_object_add(p, "mcp_server_name",
+	    json_object_new_string(big));
+	json_object_object_add(p, "action", json_object_new_string(big));
+	json_object_object_add(p, "mode", json_object_new_string(big));
+	json_object_object_add(p, "elicitation_id",
+	    json_object_new_string(big));
+	json_object_object_add(p, "permission_mode",
+	    json_object_new_string(big));
+	json_object_object_add(p, "prompt_id", json_object_new_string(big));
+	ev = map_ok(avjson_str(p, NULL));
+	(void)avjson_str(evt_metadata(ev), &len);
+	ck_assert_uint_le(len, HK_META_BUDGET);
+	ck_assert(json_object_get_boolean(json_object_object_get(
+	    evt_metadata(ev), "mode_truncated")));
+	assert_valid(ev, "budget");
+	json_object_put(ev);
+	json_object_put(p);
+}
+END_TEST
+
 START_TEST(test_claude_failure_fields)
 {
 	struct json_object	*ev, *v;
@@ -363,10 +514,71 @@ START_TEST(test_claude_failure_fields)
 	    NULL));
 	json_object_put(ev);
 	ev = map_ok("{\"hook_event_name\":\"PostToolUse\",\"session_id\":\"s\","
+	    "\"tool_name\":\"Bash\",\"duration_ms\":-3}");
+	ck_assert(!json_object_object_get_ex(evt_metadata(ev), "duration_ms",
+	    NULL));
+	json_object_put(ev);
+	ev = map_ok("{\"hook_event_name\":\"PostToolUse\",\"session_id\":\"s\","
 	    "\"tool_name\":\"Bash\",\"duration_ms\":12.5}");
 	ck_assert(json_object_object_get_ex(evt_metadata(ev), "duration_ms",
 	    &v));
 	ck_assert(json_object_get_double(v) == 12.5);
+	json_object_put(ev);
+	/* An error that is not text is not an error message. */
+	ev = map_ok("{\"hook_event_name\":\"PostToolUseFailure\","
+	    "\"session_id\":\"s\",\"tool_name\":\"Bash\",\"error\":{\"a\":1}}");
+	ck_assert_str_eq(str_at(ev, "metadata.error"), "tool failed");
+	assert_valid(ev, "error object");
+	json_object_put(ev);
+}
+END_TEST
+
+START_TEST(test_other_frameworks)
+{
+	struct json_object	*ev;
+
+	/* Gemini CLI: a tool response with an error is a failure. */
+	ev = fw_map(&hk_fw_gemini, "{\"hook_event_name\":\"AfterTool\","
+	    "\"session_id\":\"g\",\"cwd\":\"/w/p\",\"tool_name\":\"run_shell_command\","
+	    "\"tool_response\":{\"llmContent\":\"x\",\"error\":\"exit 1\"}}");
+	ck_assert_str_eq(str_at(ev, "event_type"), "task_failed");
+	ck_assert_str_eq(str_at(ev, "metadata.error"), "exit 1");
+	ck_assert_str_eq(str_at(ev, "agent_name"), "gemini");
+	assert_valid(ev, "gemini AfterTool");
+	json_object_put(ev);
+	ev = fw_map(&hk_fw_gemini, "{\"hook_event_name\":\"AfterTool\","
+	    "\"session_id\":\"g\",\"tool_name\":\"read_file\","
+	    "\"tool_response\":{\"llmContent\":\"x\",\"error\":null}}");
+	ck_assert_str_eq(str_at(ev, "event_type"), "task_completed");
+	json_object_put(ev);
+
+	/* Cursor: the project from the workspace; a permission failure. */
+	ev = fw_map(&hk_fw_cursor, "{\"hook_event_name\":\"postToolUseFailure\","
+	    "\"conversation_id\":\"c\",\"workspace_roots\":[\"/w/app\",\"/w/lib\"],"
+	    "\"tool_name\":\"Shell\",\"failure_type\":\"permission_denied\","
+	    "\"error_message\":\"not allowed\"}");
+	ck_assert_str_eq(str_at(ev, "event_type"), "operation_denied");
+	ck_assert_str_eq(str_at(ev, "status"), "denied");
+	ck_assert_str_eq(str_at(ev, "metadata.reason"), "not allowed");
+	ck_assert_str_eq(str_at(ev, "metadata.project"), "app");
+	ck_assert_ptr_null(str_at(ev, "metadata.error"));
+	assert_valid(ev, "cursor denial");
+	json_object_put(ev);
+	ev = fw_map(&hk_fw_cursor, "{\"hook_event_name\":\"stop\","
+	    "\"conversation_id\":\"c\",\"status\":\"error\"}");
+	ck_assert_str_eq(str_at(ev, "event_type"), "task_failed");
+	assert_valid(ev, "cursor stop error");
+	json_object_put(ev);
+	ck_assert_str_eq(hk_hook_find(&hk_fw_cursor, "beforeSubmitPrompt")->reply,
+	    "{\"continue\":true}");
+
+	/* Codex: notify's JSON names the thread, not a session. */
+	ev = fw_map(&hk_fw_codex, "{\"type\":\"agent-turn-complete\","
+	    "\"thread-id\":\"t-1\",\"turn-id\":\"7\",\"cwd\":\"/r/x\","
+	    "\"input-messages\":[\"secret\"],\"last-assistant-message\":\"done\"}");
+	ck_assert_str_eq(str_at(ev, "agent_id"), "t-1");
+	ck_assert_str_eq(str_at(ev, "metadata.turn_id"), "7");
+	ck_assert_ptr_null(strstr(avjson_str(ev, NULL), "secret"));
 	json_object_put(ev);
 }
 END_TEST
@@ -517,13 +729,16 @@ hookcli_suite(void)
 	tcase_add_test(tc, test_value);
 	tcase_add_test(tc, test_pairs);
 	tcase_add_test(tc, test_apply_precedence);
+	tcase_add_test(tc, test_tables_valid);
 	tcase_add_test(tc, test_claude_map_all);
-	tcase_add_test(tc, test_claude_refused);
-	tcase_add_test(tc, test_claude_unknown_name_bounded);
+	tcase_add_test(tc, test_claude_never_refused);
+	tcase_add_test(tc, test_claude_long_names_cut);
 	tcase_add_test(tc, test_claude_subagent);
 	tcase_add_test(tc, test_claude_project);
 	tcase_add_test(tc, test_claude_tool_input_cut);
+	tcase_add_test(tc, test_metadata_budget);
 	tcase_add_test(tc, test_claude_failure_fields);
+	tcase_add_test(tc, test_other_frameworks);
 	tcase_add_test(tc, test_read_input);
 	tcase_add_test(tc, test_deliver_unreachable);
 	suite_add_tcase(s, tc);
