@@ -104,7 +104,20 @@ function signed(n) {
 /* One rule per type; each returns the words after the agent's name. */
 const WORDS = {
 	agent_spawned: () => 'agent created',
-	agent_activated: () => 'permissions validated',
+	/*
+	 * The seed's words for its own activation; a framework's hook
+	 * (metadata.hook) says what happened in its operation instead.
+	 */
+	agent_activated(e) {
+		const m = meta(e), op = str(e.operation);
+		if (m.permission === 'requested')
+			return 'asks to use ' + (op || 'a tool');
+		if (!op || op === 'activate_agent' || !str(m.hook))
+			return 'permissions validated';
+		const detail = str(m.message) || str(m.trigger) ||
+		    str(m.teammate_name) || str(m.to_model);
+		return op.replace(/_/g, ' ') + (detail ? ': ' + detail : '');
+	},
 	operation_allowed(e) {
 		const t = targetOf(e), op = str(e.operation);
 		if (!t)
@@ -344,7 +357,7 @@ function agentFor(id) {
 			state.agents.delete(old.id);
 		}
 	}
-	a = { id, name: id, role: '', state: '', stateType: '', op: '',
+	a = { id, name: id, role: '', framework: '', state: '', stateType: '', op: '',
 	    opTime: '', remaining: null, total: null, seq: -1, node: null };
 	state.agents.set(id, a);
 	state.agentOptionsDirty = true;
@@ -363,6 +376,7 @@ function agentFromEvent(e) {
 	a.seq = seq;
 	a.name = str(e.agent_name) || a.name;
 	a.role = str(e.agent_role) || a.role;
+	a.framework = str(meta(e).framework) || a.framework;
 	if (STATE_OF[e.event_type]) {
 		a.state = STATE_OF[e.event_type];
 		a.stateType = e.event_type;
@@ -454,8 +468,10 @@ function renderAgent(a) {
 	n.className = 'agent' + (a.stateType ? ' t-' + a.stateType : '');
 	n.querySelector('.agent-name').textContent = a.name;
 	n.querySelector('.agent-name').title = a.id;
-	n.querySelector('.agent-role').textContent =
-	    (a.role || 'agent') + (a.name !== a.id ? ' · ' + a.id : '');
+	/* Which agent framework's hooks report it: claude-code, cursor, … */
+	n.querySelector('.agent-role').textContent = (a.role || 'agent') +
+	    (a.framework ? ' · ' + a.framework : '') +
+	    (a.name !== a.id ? ' · ' + a.id : '');
 	n.querySelector('.state').textContent = a.state || 'unknown';
 	const op = n.querySelector('.agent-op');
 	op.textContent = a.op ? a.opTime + '  ' + a.op : 'no operation yet';

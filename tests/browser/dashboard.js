@@ -159,6 +159,37 @@ h.main('dashboard', async () => {
 	});
 	h.eq('budget bar after update', 'scaleX(0.4)', (await card(a)).bar);
 
+	/* An agent framework's hooks: the card names the framework, the feed
+	 * says what the hook reported. */
+	const payload = (obj) => new Promise((resolve, reject) => {
+		const c = execFile(HOOKCLI, ['--strict', '-s', sock, '-t', '5000',
+		    'claude-code'], { env }, (err, stdout, stderr) => {
+			if (err || stdout !== '')
+				reject(new Error('hookcli claude-code: ' +
+				    (err ? err.code : 'stdout ' + stdout) + ' ' + stderr));
+			else
+				resolve();
+		});
+		c.stdin.end(JSON.stringify(obj));
+	});
+	const SESS = { session_id: 'cc-sess-1', cwd: '/home/u/shop',
+		transcript_path: '/home/u/.claude/t.jsonl' };
+	await payload({ ...SESS, hook_event_name: 'SessionStart', source: 'startup',
+		model: 'claude-x' });
+	await payload({ ...SESS, hook_event_name: 'Notification',
+		notification_type: 'permission_prompt',
+		message: 'Claude needs your permission to use Bash' });
+	await a.waitForFunction(() => {
+		const top = document.querySelector('#feed .row .msg');
+		return top && top.textContent.startsWith('[agent_activated] claude');
+	});
+	h.eq('hook in the feed', '[agent_activated] claude notification: Claude needs ' +
+	    'your permission to use Bash',
+	    await a.textContent('#feed .row .msg'));
+	h.eq('framework on the card', 'main · claude-code · cc-sess-1',
+	    await a.$eval('.agent[data-agent-id="cc-sess-1"] .agent-role',
+	    (n) => n.textContent));
+
 	/* A notification reaches alice's page only, and bob's only his. */
 	await hook('operation-denied', ...CODER, '--operation', 'write_file',
 	    '--reason', 'path outside project', '--user-id', 'alice', 'path=/etc/passwd');
@@ -201,7 +232,7 @@ h.main('dashboard', async () => {
 	}
 	for (const [who, p] of [['alice', a], ['bob', b]]) {
 		await p.waitForFunction((n) => document.querySelectorAll('#feed .row')
-		    .length >= n, 5 + 1 + 2 + N, { timeout: 30000 });
+		    .length >= n, 5 + 1 + 2 + 2 + N, { timeout: 30000 });
 		await p.waitForSelector('#conn[data-state="live"]');
 		const rows = await p.$$eval('#feed .row', (l) => l.map((n) => ({
 			seq: n.dataset.seq, id: n.dataset.eventId,
@@ -213,7 +244,7 @@ h.main('dashboard', async () => {
 		h.eq(who + ': rows unique by seq', rows.length, new Set(rows.map((r) => r.seq)).size);
 		h.eq(who + ': rows unique by event_id', rows.length,
 		    new Set(rows.map((r) => r.id)).size);
-		h.eq(who + ': rows', 5 + 1 + 2 + N, rows.length);
+		h.eq(who + ': rows', 5 + 1 + 2 + 2 + N, rows.length);
 	}
 	h.check(sockets >= 1, 'alice\'s page reconnected');
 	console.log('# alice reconnected with ' + sockets + ' new WebSocket(s)');
