@@ -2,8 +2,9 @@
 # demo-traffic.sh: a few agents going through their lives, reported with hookcli.
 #
 # Three agents of one session are spawned and activated, do operations (one is
-# denied), spend budget, and run tasks (one fails). Events carrying user_id 1
-# also raise notifications for that user's dashboards.
+# denied), spend budget, and run tasks (one fails); then a Claude Code session
+# reports itself through its hooks. Events carrying user_id 1 also raise
+# notifications for that user's dashboards.
 #
 #   AGENTVIS_SOCKET=/path/to/collectord.sock ./demo-traffic.sh
 #
@@ -48,4 +49,24 @@ ev budget-updated $T --remaining 40 --total 50 --delta -10
 ev task-failed $T --task-id T-3 --operation test --error "2 of 48 tests failed" task="running the auth tests"
 ev operation-allowed $P --operation spawn_agent target=fixer
 ev task-completed $P --task-id T-1 --operation plan --duration-ms 8100 task="planned the auth feature"
+
+# A Claude Code session as its hooks report it (hookcli claude-code reads
+# the payload Claude Code writes on a hook's stdin), with a permission
+# prompt the user refuses: it shows as operation_denied at the next prompt.
+cc() {
+	printf '{"session_id":"%s-claude","cwd":"/home/dev/webshop","hook_event_name":%s}' \
+	    "$AGENTVIS_SESSION_ID" "$1" | "$H" --strict claude-code
+	n=$((n + 1))
+	sleep "$D"
+}
+cc '"SessionStart","source":"startup","model":"claude-sonnet"'
+cc '"UserPromptSubmit","prompt":"add a login rate limit"'
+cc '"PreToolUse","tool_name":"Read","tool_use_id":"t1","tool_input":{"file_path":"/home/dev/webshop/src/auth.js"}'
+cc '"PostToolUse","tool_name":"Read","tool_use_id":"t1","tool_input":{"file_path":"/home/dev/webshop/src/auth.js"},"duration_ms":4'
+cc '"PreToolUse","tool_name":"Bash","tool_use_id":"t2","tool_input":{"command":"rm -rf node_modules"}'
+cc '"PermissionRequest","tool_name":"Bash","tool_input":{"command":"rm -rf node_modules"}'
+cc '"Notification","notification_type":"permission_prompt","message":"Claude needs your permission to use Bash"'
+cc '"UserPromptSubmit","prompt":"no, keep node_modules"'
+n=$((n + 1))	# the refused prompt's operation_denied
+cc '"Stop","stop_hook_active":false'
 echo "demo: $n events sent (session $AGENTVIS_SESSION_ID)"
