@@ -23,7 +23,8 @@ static const char *const cu_session_keys[] = {
 	"conversation_id", "session_id", NULL
 };
 static const char *const cu_agent_keys[] = { "subagent_id", NULL };
-static const char *const cu_agent_name_keys[] = { "subagent_type", NULL };
+/* subagentStop's subagent_type names the subagent, not the agent: none. */
+static const char *const cu_agent_name_keys[] = { NULL };
 static const char *const cu_cwd_keys[] = { "cwd", NULL };
 
 #define K(f)		{ f, NULL, 0 }
@@ -116,6 +117,20 @@ cu_edits(struct json_object *ev, struct json_object *md, struct json_object *p)
 		    (int64_t)json_object_array_length(edits)));
 }
 
+/* subagentStart: the agent is the subagent, named by its type. */
+static void
+cu_subagent(struct json_object *ev, struct json_object *md,
+    struct json_object *p)
+{
+	const char	*s;
+
+	(void)md;
+	if ((s = hk_str(p, "subagent_type")) != NULL)
+		json_object_object_add(ev, "agent_name",
+		    json_object_new_string_len(s, hk_cut(s, strlen(s),
+		    EVT_SHORT_MAX)));
+}
+
 static const struct hk_keep cu_shell[] = {
 	K("command"), K("cwd"), K("sandbox"), KAS("duration", "duration_ms"),
 	SECRET("output"), END
@@ -163,7 +178,7 @@ static const struct hk_hook cu_hooks[] = {
 	{ "subagentStart", EVT_AGENT_SPAWNED, "subagent_start", NULL,
 	    (const struct hk_keep[]){ K("task"), K("parent_conversation_id"),
 	    K("tool_call_id"), K("subagent_model"), K("is_parallel_worker"),
-	    K("git_branch"), END }, HK_HOOK_NOSETUP, NULL, NULL },
+	    K("git_branch"), END }, HK_HOOK_NOSETUP, cu_subagent, NULL },
 	{ "subagentStop", EVT_TASK_COMPLETED, "subagent_stop", NULL,
 	    (const struct hk_keep[]){ K("subagent_type"), K("status"), K("task"),
 	    K("description"), K("duration_ms"), K("message_count"),

@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "avjson.h"
 #include "hookcli.h"
 
 static const char *const gm_hook_keys[] = { "hook_event_name", NULL };
@@ -68,8 +69,7 @@ gm_after_tool(struct json_object *ev, struct json_object *md,
 		hk_keep_value(md, EVT_TASK_FAILED, "error",
 		    json_object_object_get(err, "message"));
 	else {
-		text = json_object_to_json_string_length(err,
-		    JSON_C_TO_STRING_PLAIN, &len);
+		text = avjson_str(err, &len);
 		json_object_object_add(md, "error", json_object_new_string_len(
 		    text, hk_cut(text, len, HK_TEXT_MAX)));
 	}
