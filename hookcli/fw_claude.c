@@ -213,7 +213,7 @@ static const struct hk_hook cc_hooks[] = {
 /* Claude Code: async command hooks, so the agent never waits on us. */
 static void
 cc_setup(FILE *fp, const struct hk_framework *fw, const char *cmd,
-    char *const *argv)
+    const char *const *argv)
 {
 	(void)argv;
 	hk_setup_json_nested(fp, fw, cmd, 1, 5, NULL);

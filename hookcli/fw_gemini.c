@@ -168,7 +168,7 @@ static const struct hk_hook gm_hooks[] = {
 /* Gemini CLI: timeouts in milliseconds; a name for /hooks disable. */
 static void
 gm_setup(FILE *fp, const struct hk_framework *fw, const char *cmd,
-    char *const *argv)
+    const char *const *argv)
 {
 	(void)argv;
 	hk_setup_json_nested(fp, fw, cmd, 0, 2000, "agentvis");

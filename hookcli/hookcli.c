@@ -681,7 +681,8 @@ hk_cmd_setup(const struct hk_opts *o, struct hk_cmdline *c)
 {
 	const struct hk_framework	*fw;
 	char				 self[4096], ms[16];
-	char				*cmd, *argv[9];
+	char				*cmd;
+	const char			*argv[9];
 	ssize_t				 n;
 	int				 argc = 0;
 
@@ -698,18 +699,18 @@ hk_cmd_setup(const struct hk_opts *o, struct hk_cmdline *c)
 	argv[argc++] = self;
 	if (o->socket_given) {
 		argv[argc++] = "-s";
-		argv[argc++] = (char *)o->socket;
+		argv[argc++] = o->socket;
 	}
 	if (o->fallback_given) {
 		argv[argc++] = "-F";
-		argv[argc++] = (char *)o->fallback_dir;
+		argv[argc++] = o->fallback_dir;
 	}
 	if (o->timeout_ms != HK_TIMEOUT_DEFAULT) {
 		snprintf(ms, sizeof ms, "%d", o->timeout_ms);
 		argv[argc++] = "-t";
 		argv[argc++] = ms;
 	}
-	argv[argc++] = (char *)fw->name;
+	argv[argc++] = fw->name;
 	argv[argc] = NULL;
 	cmd = xstrdup("");
 	for (n = 0; n < argc; n++)

@@ -141,7 +141,7 @@ struct hk_framework {
 	 * the same words unquoted, NULL-ended) on every hook of the table.
 	 */
 	void		(*setup)(FILE *fp, const struct hk_framework *fw,
-			    const char *cmd, char *const *argv);
+			    const char *cmd, const char *const *argv);
 };
 
 extern const struct hk_framework hk_fw_claude, hk_fw_gemini, hk_fw_cursor,
@@ -183,9 +183,9 @@ size_t hk_prompts(const struct hk_framework *fw, const struct hk_hook *row,
 void hk_setup_json_nested(FILE *fp, const struct hk_framework *fw,
     const char *cmd, int with_async, int timeout, const char *name);
 void hk_setup_cursor(FILE *fp, const struct hk_framework *fw,
-    const char *cmd, char *const *argv);
+    const char *cmd, const char *const *argv);
 void hk_setup_codex(FILE *fp, const struct hk_framework *fw,
-    const char *cmd, char *const *argv);
+    const char *cmd, const char *const *argv);
 
 /* input.c */
 enum hk_in {

@@ -81,7 +81,7 @@ hk_setup_json_nested(FILE *fp, const struct hk_framework *fw,
 /* Cursor's hooks.json: {"version":1,"hooks":{"event":[{"command":…}]}}. */
 void
 hk_setup_cursor(FILE *fp, const struct hk_framework *fw, const char *cmd,
-    char *const *argv)
+    const char *const *argv)
 {
 	struct json_object	*root, *hooks, *list, *h;
 	size_t			 i;
@@ -132,7 +132,7 @@ toml_quote(FILE *fp, const char *s)
  */
 void
 hk_setup_codex(FILE *fp, const struct hk_framework *fw, const char *cmd,
-    char *const *argv)
+    const char *const *argv)
 {
 	size_t		 i;
 
