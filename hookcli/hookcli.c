@@ -517,11 +517,13 @@ hk_cmd_event(const struct hk_opts *o, struct hk_cmdline *c)
 /*
  * The payload: Codex's notify passes it as the last argument (it begins
  * with '{', which no KEY=VALUE pair can); every hook passes it on stdin.
- * Returns -1 with *buf set, or an exit status.
+ * Returns -1 with *buf set (and *timed_out when the deadline cut stdin
+ * short: what came may still be the whole payload), or an exit status.
  */
 static int
 hk_hook_payload(const struct hk_opts *o, struct hk_cmdline *c,
-    const struct hk_framework *fw, char **buf, size_t *len, int *rc)
+    const struct hk_framework *fw, char **buf, size_t *len, int *timed_out,
+    int *rc)
 {
 	enum hk_in	 in;
 	char		*cause;
@@ -561,12 +563,7 @@ hk_hook_payload(const struct hk_opts *o, struct hk_cmdline *c,
 		    in == HK_IN_TIMEOUT ? "no payload on stdin in time" :
 		    "empty payload on stdin");
 	}
-	/* On timeout, what came may still be the whole payload. */
-	if (in == HK_IN_TIMEOUT && avjson_parse(*buf, *len, NULL) == NULL) {
-		free(*buf);
-		return *rc = hk_soft_fail(o, fw, EX_DATAERR,
-		    "incomplete payload on stdin after %d ms", o->timeout_ms);
-	}
+	*timed_out = in == HK_IN_TIMEOUT;
 	return -1;
 }
 
@@ -584,7 +581,7 @@ hk_cmd_hook(const struct hk_opts *o, struct hk_cmdline *c)
 	struct hk_fields		 env;
 	char				*buf, *cause, **extra;
 	size_t				 len, nextra, i;
-	int				 rc, fd;
+	int				 rc, fd, timed_out = 0;
 
 	/*
 	 * A framework that reads stderr as the hook's answer (Gemini CLI:
@@ -596,10 +593,13 @@ hk_cmd_hook(const struct hk_opts *o, struct hk_cmdline *c)
 		(void)dup2(fd, STDERR_FILENO);
 		close(fd);
 	}
-	if (hk_hook_payload(o, c, fw, &buf, &len, &rc) != -1)
+	if (hk_hook_payload(o, c, fw, &buf, &len, &timed_out, &rc) != -1)
 		return rc;
 	p = avjson_parse(buf, len, &jerr);
 	free(buf);
+	if (p == NULL && timed_out)
+		return hk_soft_fail(o, fw, EX_DATAERR, "incomplete payload on "
+		    "stdin after %d ms", o->timeout_ms);
 	if (p == NULL)
 		return hk_soft_fail(o, fw, EX_DATAERR,
 		    "invalid JSON at offset %zu: %s", jerr.offset, jerr.msg);
