@@ -57,7 +57,6 @@ struct api_wait {
 struct api_job {
 	struct writer_job	 wj;
 	struct ingest_batch	 b;
-	int64_t			*seqs;		/* without a writer */
 	size_t			 bytes;		/* body length, in gw->backlog */
 };
 
@@ -398,7 +397,6 @@ api_job_free(struct api_job *j)
 {
 	free(j->wj.cause);
 	store_batch_free(j->wj.batch);
-	free(j->seqs);
 	ingest_batch_free(&j->b);
 	free(j);
 }
@@ -433,7 +431,6 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	struct json_object	*reply;
 	struct api_job		*j;
 	struct api_wait		*w;
-	int64_t			 t0;
 	size_t			 len;
 	int			 status;
 
@@ -484,25 +481,16 @@ api_ingest_finish(struct gw *gw, struct lws *wsi, struct api_pss *pss)
 	j = xcalloc(1, sizeof *j);
 	j->b = b;
 	j->wj.id = w->id;
-	if (gw->writer != NULL) {
-		j->wj.batch = store_batch_new(b.evs, b.n, &j->wj.cause);
-		if (j->wj.batch != NULL) {
-			j->bytes = len;
-			gw->backlog += len;
-			writer_submit(gw->writer, &j->wj);
-			return 0;
-		}
+	if ((j->wj.batch = store_batch_new(b.evs, b.n, &j->wj.cause)) ==
+	    NULL) {
 		j->wj.stored = -1;
-	} else {
-		/* No writer thread (memory, PostgreSQL): store here. */
-		j->seqs = xcalloc(b.n, sizeof *j->seqs);
-		t0 = ts_mono_us();
-		j->wj.stored = store_insert(gw->store, b.evs, b.n, j->seqs,
-		    &j->wj.cause);
-		j->wj.us = ts_mono_us() - t0;
+		api_ingest_committed(gw, j);
+		api_job_free(j);
+		return 0;
 	}
-	api_ingest_committed(gw, j);
-	api_job_free(j);
+	j->bytes = len;
+	gw->backlog += len;
+	writer_submit(gw->writer, &j->wj);
 	return 0;
 }
 
@@ -552,7 +540,6 @@ api_ingest_committed(struct gw *gw, struct api_job *j)
 	const int64_t		*seqs;
 	int64_t			 first = 0, last = 0;
 	size_t			 i;
-	int			 type;
 
 	if (!wj->shared)
 		metrics_observe(&gw->m.store_latency, wj->us);
@@ -563,21 +550,18 @@ api_ingest_committed(struct gw *gw, struct api_job *j)
 		api_ingest_wake(gw, wj->id, 503, reply, "retry-after:", "1");
 		return;
 	}
-	seqs = wj->batch != NULL ? wj->batch->seqs : j->seqs;
+	seqs = wj->batch->seqs;
 	for (i = 0; i < j->b.n; i++) {
 		if (seqs[i] == 0)
 			continue;
 		if (first == 0)
 			first = seqs[i];
 		last = seqs[i];
-		type = wj->batch != NULL ? wj->batch->recs[i].ev.type :
-		    evt_type_lookup(evt_get_str(j->b.evs[i], "event_type"));
-		if (type >= 0)
-			gw->m.ingest_by_type[type]++;
+		gw->m.ingest_by_type[wj->batch->recs[i].ev.type]++;
 	}
 	gw->m.ingest_events += (uint64_t)wj->stored;
 	gw->m.ingest_duplicates += j->b.n - (size_t)wj->stored;
-	stream_broadcast(gw, j->b.evs, seqs, j->b.n, wj->batch);
+	stream_broadcast(gw, j->b.evs, j->b.n, wj->batch);
 	if (last > gw->bcast_seq)
 		gw->bcast_seq = last;
 	log_debug("ingest: batch %s: %d stored, %zu duplicates", j->b.batch_id,

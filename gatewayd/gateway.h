@@ -7,13 +7,13 @@
  * the counters behind /metrics (metrics.c) all share the one struct gw
  * below and never need a lock.
  *
- * With SQLite one other thread touches gatewayd's work, the store writer
- * (writer.h): ingest batches are parsed and flattened here
+ * One other thread touches gatewayd's work, the store writer (writer.h),
+ * whatever the store: ingest batches are parsed and flattened here
  * (store_batch_new), committed there (in submission order, several per
  * transaction when they queue up), and come back here to be counted,
- * broadcast in seq order and answered. The memory and PostgreSQL stores
- * have no store_batch path and store at once on this thread. (SQLite's
- * checkpointer is a thread of the store's own, store_sqlite.c.) The
+ * broadcast in seq order and answered, so a slow commit never stalls the
+ * stream. (SQLite's checkpointer is a thread of the store's own,
+ * store_sqlite.c.) The
  * store has its own lock, so queries on this thread see committed
  * batches only; some of those may not be broadcast yet. gw->bcast_seq is
  * the last seq broadcast: a new client goes live after it, and a `since`
@@ -206,12 +206,11 @@ int stream_callback(struct lws *wsi, int reason, void *user, void *in,
 /* Size of the stream's per-session data. */
 size_t stream_pss_size(void);
 /*
- * Send stored events evs[i] with seqs[i] != 0 to every matching client;
- * b: the store batch they were stored from, or NULL if store_insert
- * stored (and froze) them.
+ * Send the events of store batch b that were stored (seq != 0) to every
+ * matching client; evs are the objects b was made from.
  */
-void stream_broadcast(struct gw *gw, struct json_object **evs,
-    const int64_t *seqs, size_t n, struct store_batch *b);
+void stream_broadcast(struct gw *gw, struct json_object **evs, size_t n,
+    struct store_batch *b);
 /* JSON array describing every connection (connection manager view). */
 struct json_object *stream_connections(struct gw *gw);
 /* Begin shutdown: every client gets close 1001. */

@@ -389,12 +389,11 @@ server_loop(struct gw *gw)
 
 	/*
 	 * Here, not in server_start: a thread does not survive daemon's
-	 * fork. Only a store that takes flattened batches (SQLite) gets the
-	 * thread; the memory store inserts faster than the hand-over would
-	 * cost, and it and PostgreSQL store on this thread.
+	 * fork. Every store writes on the writer thread, so that a slow
+	 * commit (a disk, a PostgreSQL server) never stalls the stream.
 	 */
-	if (store_batched(gw->store) && (gw->writer = writer_start(gw->store,
-	    server_wake, gw->ctx, &cause)) == NULL) {
+	if ((gw->writer = writer_start(gw->store, server_wake, gw->ctx,
+	    &cause)) == NULL) {
 		log_warnx("%s", cause);
 		free(cause);
 		gw->stop = 1;
@@ -423,8 +422,7 @@ server_loop(struct gw *gw)
 			draining = 1;
 			sdnotify("STOPPING=1");
 			/* Commit and broadcast what is in hand before 1001. */
-			if (gw->writer != NULL)
-				writer_flush(gw->writer);
+			writer_flush(gw->writer);
 			api_ingest_collect(gw);
 			log_info("stopping: closing %zu clients", gw->nconns);
 			stream_drain(gw);
@@ -438,7 +436,7 @@ server_loop(struct gw *gw)
 	lws_sul_cancel(&server_sul_retain);
 	lws_sul_cancel(&server_sul_stop);
 	/* Batches still queued are committed; their answers cannot go out. */
-	if (gw->writer != NULL)
+	if (gw->writer != NULL)	/* NULL: it did not start */
 		writer_stop(gw->writer);
 	api_ingest_collect(gw);
 	lws_context_destroy(gw->ctx);

@@ -6,9 +6,11 @@
  *
  * Every call into a back end holds the store's mutex: gatewayd inserts
  * from its writer thread while its service thread queries, retains and
- * reloads settings, and no back end is thread-safe by itself (SQLite is
- * opened NOMUTEX, the memory store has plain lists). A query therefore
- * sees exactly the committed batches, never half of one.
+ * reloads settings, and SQLite (opened NOMUTEX) and the memory store
+ * (plain lists) are not thread-safe by themselves. A query therefore
+ * sees exactly the committed batches, never half of one. PostgreSQL
+ * locks for itself: its readers have a connection of their own, and see
+ * committed batches by the server's own isolation.
  */
 #include "config.h"
 
@@ -28,6 +30,21 @@ struct store {
 	int64_t			(*now_ms)(void);
 	pthread_mutex_t		 lock;		/* around every back end call */
 };
+
+/* Take and leave the store's mutex, unless the back end locks for itself. */
+static void
+store_lock(struct store *st)
+{
+	if (!st->ops->locks_itself)
+		pthread_mutex_lock(&st->lock);
+}
+
+static void
+store_unlock(struct store *st)
+{
+	if (!st->ops->locks_itself)
+		pthread_mutex_unlock(&st->lock);
+}
 
 /* Most retain_days taken at its word (a million days): no overflow in ms. */
 #define STORE_DAYS_MAX	1000000LL
@@ -120,9 +137,9 @@ store_set_opts(struct store *st, const struct store_opts *opts)
 	struct store_opts	o;
 
 	store_opts_clean(opts, &o);
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	st->ops->set_opts(st->b, &o);
-	pthread_mutex_unlock(&st->lock);
+	store_unlock(st);
 }
 
 /* Replace the clock; tests travel in time with it. */
@@ -132,7 +149,7 @@ store_set_clock(struct store *st, int64_t (*now_ms)(void))
 	st->now_ms = now_ms != NULL ? now_ms : ts_now_ms;
 }
 
-/* Store a batch; see store.h. */
+/* Store a batch, the three steps in one; see store.h. */
 int
 store_insert(struct store *st, struct json_object **evs, size_t n,
     int64_t *seqs, char **cause)
@@ -140,15 +157,9 @@ store_insert(struct store *st, struct json_object **evs, size_t n,
 	struct store_batch	*b;
 	int			 rc;
 
+	memset(seqs, 0, n * sizeof *seqs);
 	if (n == 0)
 		return 0;
-	if (st->ops->insert_batch == NULL) {
-		pthread_mutex_lock(&st->lock);
-		rc = st->ops->insert(st->b, evs, n, seqs, st->now_ms(), cause);
-		pthread_mutex_unlock(&st->lock);
-		return rc;
-	}
-	memset(seqs, 0, n * sizeof *seqs);
 	if ((b = store_batch_new(evs, n, cause)) == NULL)
 		return -1;
 	rc = store_insert_batches(st, &b, 1, cause);
@@ -159,13 +170,6 @@ store_insert(struct store *st, struct json_object **evs, size_t n,
 	}
 	store_batch_free(b);
 	return rc;
-}
-
-/* Does the back end store flattened batches (on any thread)? */
-int
-store_batched(const struct store *st)
-{
-	return st->ops->insert_batch != NULL;
 }
 
 /* Bytes s takes in a batch's arena (0 for NULL). */
@@ -257,9 +261,9 @@ store_insert_batches(struct store *st, struct store_batch **bs, size_t nb,
 		memset(bs[i]->seqs, 0, bs[i]->n * sizeof *bs[i]->seqs);
 		bs[i]->stored = 0;
 	}
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	rc = st->ops->insert_batch(st->b, bs, nb, st->now_ms(), cause);
-	pthread_mutex_unlock(&st->lock);
+	store_unlock(st);
 	return rc;
 }
 
@@ -354,9 +358,9 @@ store_query(struct store *st, const struct store_query *q, store_row_cb cb,
 		qq.since = 0;
 	if (qq.type >= EVT__COUNT)
 		return 0;
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	rc = st->ops->query(st->b, &qq, cb, arg, cause);
-	pthread_mutex_unlock(&st->lock);
+	store_unlock(st);
 	return rc;
 }
 
@@ -366,9 +370,9 @@ store_last_seq(struct store *st)
 {
 	int64_t	seq;
 
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	seq = st->ops->last_seq(st->b);
-	pthread_mutex_unlock(&st->lock);
+	store_unlock(st);
 	return seq;
 }
 
@@ -378,9 +382,9 @@ store_wal(struct store *st, struct store_wal *w)
 {
 	if (st->ops->wal == NULL)
 		return -1;
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	st->ops->wal(st->b, w);
-	pthread_mutex_unlock(&st->lock);
+	store_unlock(st);
 	return 0;
 }
 
@@ -391,9 +395,9 @@ store_counts(struct store *st, int64_t counts[EVT__COUNT], int64_t *total,
 {
 	int	rc;
 
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	rc = st->ops->counts(st->b, counts, total, cause);
-	pthread_mutex_unlock(&st->lock);
+	store_unlock(st);
 	return rc;
 }
 
@@ -403,9 +407,9 @@ store_retain(struct store *st, char **cause)
 {
 	long long	n;
 
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	n = st->ops->retain(st->b, st->now_ms(), cause);
-	pthread_mutex_unlock(&st->lock);
+	store_unlock(st);
 	return n;
 }
 
@@ -531,27 +535,6 @@ store_ev_stamp(struct json_object *obj, int64_t seq, const char *received_at)
 	json_object_object_add(obj, "seq", json_object_new_int64(seq));
 	json_object_object_add(obj, "received_at",
 	    json_object_new_string(received_at));
-}
-
-/*
- * Serialise obj as its stored text from now on. gatewayd sends each event
- * to its WebSocket clients right after storing it: this makes that cheap
- * and the bytes sent the bytes stored, by construction.
- */
-void
-store_ev_freeze(struct json_object *obj, const char *text, size_t len)
-{
-	json_object_set_serializer(obj, json_object_userdata_to_json_string,
-	    xstrndup(text, len), json_object_free_userdata);
-}
-
-/* Take the output fields off again, and the frozen text. */
-void
-store_ev_unstamp(struct json_object *obj)
-{
-	json_object_set_serializer(obj, NULL, NULL, NULL);
-	json_object_object_del(obj, "seq");
-	json_object_object_del(obj, "received_at");
 }
 
 /* Replace *dst with a copy of src (NULL stays NULL). */
@@ -690,9 +673,9 @@ store_agents(struct store *st, const char *project, char **cause)
 	int64_t				 events;
 	int				 rc;
 
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	rc = st->ops->agents(st->b, project, &rows, &n, cause);
-	pthread_mutex_unlock(&st->lock);
+	store_unlock(st);
 	if (rc != 0)
 		return NULL;
 	if (n > 1)

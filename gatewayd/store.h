@@ -8,9 +8,16 @@
  * `since` never miss or repeat an event.
  *
  * Calls may come from several threads (gatewayd inserts on its writer
- * thread, queries on its service thread): store.c serialises every call
- * into a back end with one mutex, so back ends stay single-threaded. A
- * back end may block (SQLite does, briefly).
+ * thread, every back end alike, and queries on its service thread):
+ * store.c serialises every call into a back end with one mutex, so back
+ * ends stay single-threaded, unless the back end locks for itself
+ * (PostgreSQL, whose reads must not wait for a commit on a busy
+ * server). A back end may block (SQLite briefly, a PostgreSQL server for
+ * as long as it is slow).
+ *
+ * There is one write path: a back end's insert_batch, which stores the
+ * flattened batches of store_batch_new, every stored text made by
+ * store_rec_text.
  */
 #ifndef AV_STORE_H
 #define AV_STORE_H
@@ -83,18 +90,15 @@ int store_insert(struct store *st, struct json_object **evs, size_t n,
     int64_t *seqs, char **cause);
 
 /*
- * The same in three steps, so that the middle one can run on another
- * thread: store_batch_new flattens the events (their indexed fields and
- * their text, copied into the batch) on the caller's thread;
+ * The same in three steps, so that the middle one runs on gatewayd's
+ * writer thread: store_batch_new flattens the events (their indexed
+ * fields and their text, copied into the batch) on the caller's thread;
  * store_insert_batches stores one or more batches in one transaction,
  * reading nothing but the batches (group commit; -1 stores none of
  * them); store_batch_finish then stamps and freezes the stored events as
- * store_insert does. Only back ends with insert_batch (store_batched)
- * take this path; store_insert works for all. The batch borrows the
- * numbers of budget_updated events from evs: keep evs, unmodified, until
- * the batch is freed.
+ * store_insert does. The batch borrows the numbers of budget_updated
+ * events from evs: keep evs, unmodified, until the batch is freed.
  */
-int store_batched(const struct store *st);
 struct store_batch *store_batch_new(struct json_object **evs, size_t n,
     char **cause);
 int store_insert_batches(struct store *st, struct store_batch **bs,
@@ -213,13 +217,21 @@ struct store_agent {
 /* One back end's operations; b is what its open returned. */
 struct store_ops {
 	const char	*kind;
+	/*
+	 * 0: store.c holds one mutex around every call. 1: the back end
+	 * locks for itself (PostgreSQL: one connection for the writer, one
+	 * for readers), and calls may come from two threads at once.
+	 */
+	int		 locks_itself;
 	void		*(*open)(const char *arg, const struct store_opts *opts,
 			    char **cause);
 	void		 (*close)(void *b);
 	void		 (*set_opts)(void *b, const struct store_opts *opts);
-	/* One of insert and insert_batch; see store_insert(_batches). */
-	int		 (*insert)(void *b, struct json_object **evs, size_t n,
-			    int64_t *seqs, int64_t now_ms, char **cause);
+	/*
+	 * Store batches in one transaction (store_insert_batches): fill
+	 * each batch's seqs, stored and received_at, with every stored text
+	 * made by store_rec_text; 0, or -1 with *cause and nothing stored.
+	 */
 	int		 (*insert_batch)(void *b, struct store_batch **bs,
 			    size_t nb, int64_t now_ms, char **cause);
 	int		 (*query)(void *b, const struct store_query *q,
@@ -243,10 +255,6 @@ int store_ev_get(struct json_object *obj, size_t i, struct store_ev *ev,
     char **cause);
 /* Add "seq" and "received_at" to obj. */
 void store_ev_stamp(struct json_object *obj, int64_t seq, const char *received_at);
-/* Make obj serialise as text (its stored form) from now on. */
-void store_ev_freeze(struct json_object *obj, const char *text, size_t len);
-/* Remove what store_ev_stamp and store_ev_freeze did (rolled back or duplicate). */
-void store_ev_unstamp(struct json_object *obj);
 /* Update a from event ev stored as seq (the in-memory twin of the SQL upsert). */
 void store_agent_apply(struct store_agent *a, const struct store_ev *ev,
     int64_t seq);

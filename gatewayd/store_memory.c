@@ -369,67 +369,69 @@ mem_agent_update(struct mem_store *mem, const struct store_ev *ev,
 	store_agent_apply(a, ev, seq);
 }
 
-/* Store a batch: checked whole first, so a bad event stores nothing. */
-static int
-mem_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
-    int64_t now_ms, char **cause)
+/* Hold one record of a batch as seq, unless it is a duplicate. */
+static int64_t
+mem_insert_rec(struct mem_store *mem, const struct store_rec *rec,
+    const char *received_at, int64_t now_ms)
 {
-	struct mem_store	*mem = b;
-	struct store_ev		*ev;
+	const struct store_ev	*ev = &rec->ev;
 	struct mem_ev		*e, key;
 	struct mem_ring		*r;
-	char			 received_at[TS_LEN];
-	const char		*json;
-	size_t			 i, grow;
-	int			 stored = 0;
+	size_t			 grow;
 
-	ev = xreallocarray(NULL, n, sizeof *ev);
-	for (i = 0; i < n; i++) {
-		seqs[i] = 0;
-		if (store_ev_get(evs[i], i, &ev[i], cause) != 0) {
-			free(ev);
-			return -1;
+	key.event_id = (char *)ev->event_id;
+	key.ts = (char *)ev->timestamp;
+	if (mem_set_find(&mem->ids, &key) != NULL)
+		return 0;	/* duplicate, also within the batch */
+	r = &mem->rings[ev->type];
+	if (r->n == r->cap)
+		mem_evict(mem, r);
+	if (r->n == r->alloc) {
+		grow = r->alloc < 32 ? 64 : r->alloc * 2;
+		mem_ring_realloc(r, grow < r->cap ? grow : r->cap);
+	}
+
+	e = xcalloc(1, sizeof *e);
+	e->seq = ++mem->last_seq;
+	e->received_ms = now_ms;
+	e->type = ev->type;
+	e->event_id = xstrdup(ev->event_id);
+	e->ts = xstrdup(ev->timestamp);
+	e->agent_id = xstrdup(ev->agent_id);
+	e->session_id = mem_strdup(ev->session_id);
+	e->user_id = mem_strdup(ev->user_id);
+	e->project = mem_strdup(ev->project);
+	e->json = xmalloc(rec->len + STORE_STAMP_MAX);
+	e->len = store_rec_text(rec, e->seq, received_at, e->json);
+
+	r->v[(r->head + r->n) % r->alloc] = e;
+	r->n++;
+	mem->total++;
+	mem_set_add(&mem->ids, e);
+	mem_agent_update(mem, ev, e->seq);
+	return e->seq;
+}
+
+/* Store batches; holding them in memory cannot fail. */
+static int
+mem_insert_batch(void *b, struct store_batch **bs, size_t nb, int64_t now_ms,
+    char **cause)
+{
+	struct mem_store	*mem = b;
+	struct store_batch	*sb;
+	size_t			 k, i;
+
+	for (k = 0; k < nb; k++) {
+		sb = bs[k];
+		ts_format(sb->received_at, now_ms);
+		for (i = 0; i < sb->n; i++) {
+			sb->seqs[i] = mem_insert_rec(mem, &sb->recs[i],
+			    sb->received_at, now_ms);
+			if (sb->seqs[i] != 0)
+				sb->stored++;
 		}
 	}
-	ts_format(received_at, now_ms);
-	for (i = 0; i < n; i++) {
-		key.event_id = (char *)ev[i].event_id;
-		key.ts = (char *)ev[i].timestamp;
-		if (mem_set_find(&mem->ids, &key) != NULL)
-			continue;	/* duplicate, also within the batch */
-		r = &mem->rings[ev[i].type];
-		if (r->n == r->cap)
-			mem_evict(mem, r);
-		if (r->n == r->alloc) {
-			grow = r->alloc < 32 ? 64 : r->alloc * 2;
-			mem_ring_realloc(r, grow < r->cap ? grow : r->cap);
-		}
-
-		e = xcalloc(1, sizeof *e);
-		e->seq = ++mem->last_seq;
-		e->received_ms = now_ms;
-		e->type = ev[i].type;
-		e->event_id = xstrdup(ev[i].event_id);
-		e->ts = xstrdup(ev[i].timestamp);
-		e->agent_id = xstrdup(ev[i].agent_id);
-		e->session_id = mem_strdup(ev[i].session_id);
-		e->user_id = mem_strdup(ev[i].user_id);
-		e->project = mem_strdup(ev[i].project);
-		store_ev_stamp(evs[i], e->seq, received_at);
-		json = avjson_str(evs[i], &e->len);
-		e->json = xstrndup(json, e->len);
-		store_ev_freeze(evs[i], e->json, e->len);
-
-		r->v[(r->head + r->n) % r->alloc] = e;
-		r->n++;
-		mem->total++;
-		mem_set_add(&mem->ids, e);
-		mem_agent_update(mem, &ev[i], e->seq);
-		seqs[i] = e->seq;
-		stored++;
-	}
-	free(ev);
-	return stored;
+	return 0;
 }
 
 /* Does e pass the filters of q? */
@@ -603,7 +605,7 @@ const struct store_ops store_memory_ops = {
 	.open = mem_open,
 	.close = mem_close,
 	.set_opts = mem_set_opts,
-	.insert = mem_insert,
+	.insert_batch = mem_insert_batch,
 	.query = mem_query,
 	.last_seq = mem_last_seq,
 	.counts = mem_counts,

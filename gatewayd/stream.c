@@ -409,22 +409,22 @@ stream_notification(struct json_object *ev, int type, const char *user)
 
 /*
  * Send stored events to every matching live client, notify their users.
- * With b (the store batch they were stored from), the indexed fields and
- * the stored text come from b and the objects need not be frozen; only
- * an event that goes out as a notification, which embeds the object, is.
+ * The indexed fields and the stored text come from b, the store batch
+ * they were stored from; only an event that goes out as a notification,
+ * which embeds the object evs[i], has that object frozen to its stored
+ * text.
  */
 void
-stream_broadcast(struct gw *gw, struct json_object **evs,
-    const int64_t *seqs, size_t n, struct store_batch *b)
+stream_broadcast(struct gw *gw, struct json_object **evs, size_t n,
+    struct store_batch *b)
 {
 	struct gw_conn		*c;
 	struct gw_msg		*m, *nm;
 	struct json_object	*no;
 	const struct store_ev	*ev;
-	const char		*agent, *project, *user, *text;
+	const int64_t		*seqs = b->seqs;
 	char			 now[TS_LEN];
-	size_t			 i, len;
-	int			 type;
+	size_t			 i;
 
 	if (TAILQ_EMPTY(&gw->conns))
 		return;
@@ -437,51 +437,34 @@ stream_broadcast(struct gw *gw, struct json_object **evs,
 	for (i = 0; i < n; i++) {
 		if (seqs[i] == 0)
 			continue;	/* duplicate: already sent once */
-		if (b != NULL) {
-			ev = &b->recs[i].ev;
-			type = ev->type;
-			agent = ev->agent_id;
-			project = ev->project;
-			user = ev->user_id;
-		} else {
-			type = evt_type_lookup(evt_get_str(evs[i],
-			    "event_type"));
-			agent = evt_get_str(evs[i], "agent_id");
-			project = ev_meta_str(evs[i], "project");
-			user = ev_meta_str(evs[i], "user_id");
-		}
+		ev = &b->recs[i].ev;
 		m = NULL;
 		TAILQ_FOREACH(c, &gw->conns, entry) {
 			if (c->replaying || c->lagged || c->closing ||
 			    seqs[i] <= c->last_seq ||
-			    !conn_match(c, type, agent, project))
+			    !conn_match(c, ev->type, ev->agent_id, ev->project))
 				continue;
-			if (m == NULL && b != NULL)
+			if (m == NULL)
 				m = msg_event_at(NULL, 0, &b->recs[i],
 				    b->received_at, seqs[i], now);
-			else if (m == NULL) {
-				text = avjson_str(evs[i], &len);
-				m = msg_event_at(text, len, NULL, NULL, seqs[i],
-				    now);
-			}
 			conn_push(c, m);
 			c->last_seq = seqs[i];
 		}
 		if (m != NULL)
 			msg_unref(m);
 
-		if (type < 0 || !(gw->notify_mask & (1u << type)) ||
-		    user == NULL)
+		if (!(gw->notify_mask & (1u << ev->type)) || ev->user_id == NULL)
 			continue;
 		nm = NULL;
 		TAILQ_FOREACH(c, &gw->conns, entry) {
-			if (strcmp(c->user, user) != 0 || (c->project &&
-			    (project == NULL || strcmp(c->project, project))))
+			if (strcmp(c->user, ev->user_id) != 0 || (c->project &&
+			    (ev->project == NULL ||
+			    strcmp(c->project, ev->project))))
 				continue;
 			if (nm == NULL) {
-				if (b != NULL)
-					store_batch_freeze(b, i, evs[i]);
-				no = stream_notification(evs[i], type, user);
+				store_batch_freeze(b, i, evs[i]);
+				no = stream_notification(evs[i], ev->type,
+				    ev->user_id);
 				nm = msg_json(no, 0);
 				json_object_put(no);
 			}
