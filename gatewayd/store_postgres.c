@@ -21,6 +21,10 @@
 
 #ifdef AV_STORE_PG
 
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,24 +139,36 @@ static const char *const pg_stmts[][2] = {
 #define PG_Q_PROJECT	0x10
 #define PG_Q_COMBOS	0x20
 
-struct pg_store {
+/* One connection and what is prepared on it; used under its lock. */
+struct pg_conn {
 	PGconn		*conn;
-	char		*conninfo;	/* for messages: the URI, password cut */
-	struct store_opts opts;
-	int64_t		 last_seq;	/* last one seen; answer when down */
 	int		 prepared[PG_Q_COMBOS];
+	pthread_mutex_t	 lock;
+};
+
+/*
+ * Two connections: the writer's (inserts, retention) and the readers'
+ * (queries, counts, agents, last_seq), each under its own lock, so that
+ * a commit waiting on the server (another instance holding the seq lock,
+ * a slow disk) never holds up a read on gatewayd's service thread.
+ */
+struct pg_store {
+	struct pg_conn	 w, r;
+	char		*conninfo;	/* for messages: the URI, password cut */
+	struct store_opts opts;		/* the service thread's */
+	_Atomic int64_t	 last_seq;	/* last one seen; answer when down */
 };
 
 /* *cause = "postgres: what: message" (message without its newline). */
 static void
-pg_error(struct pg_store *pg, const char *what, PGresult *res, char **cause)
+pg_error(struct pg_conn *c, const char *what, PGresult *res, char **cause)
 {
 	const char	*msg;
 	size_t		 len;
 
 	msg = res != NULL ? PQresultErrorMessage(res) : "";
 	if (*msg == '\0')
-		msg = PQerrorMessage(pg->conn);
+		msg = PQerrorMessage(c->conn);
 	len = strlen(msg);
 	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
 		len--;
@@ -161,15 +177,15 @@ pg_error(struct pg_store *pg, const char *what, PGresult *res, char **cause)
 
 /* Run text; 0 if it returned want (PGRES_COMMAND_OK / TUPLES_OK). */
 static int
-pg_exec(struct pg_store *pg, const char *text, ExecStatusType want,
+pg_exec(struct pg_conn *c, const char *text, ExecStatusType want,
     const char *what, char **cause)
 {
 	PGresult	*res;
 	int		 rc = 0;
 
-	res = PQexec(pg->conn, text);
+	res = PQexec(c->conn, text);
 	if (PQresultStatus(res) != want) {
-		pg_error(pg, what, res, cause);
+		pg_error(c, what, res, cause);
 		rc = -1;
 	}
 	PQclear(res);
@@ -178,32 +194,32 @@ pg_exec(struct pg_store *pg, const char *text, ExecStatusType want,
 
 /* Run prepared statement name with n text parameters. Caller PQclears. */
 static PGresult *
-pg_run(struct pg_store *pg, const char *name, int n,
+pg_run(struct pg_conn *c, const char *name, int n,
     const char *const *params)
 {
-	return PQexecPrepared(pg->conn, name, n, params, NULL, NULL, 0);
+	return PQexecPrepared(c->conn, name, n, params, NULL, NULL, 0);
 }
 
 /* Roll back whatever is open (errors ignored: the answer is -1 anyway). */
 static void
-pg_rollback(struct pg_store *pg)
+pg_rollback(struct pg_conn *c)
 {
-	PQclear(PQexec(pg->conn, "ROLLBACK"));
+	PQclear(PQexec(c->conn, "ROLLBACK"));
 }
 
 /* Prepare the fixed statements (again after a reconnect). */
 static int
-pg_prepare_all(struct pg_store *pg, char **cause)
+pg_prepare_all(struct pg_conn *c, char **cause)
 {
 	PGresult	*res;
 	size_t		 i;
 
-	memset(pg->prepared, 0, sizeof pg->prepared);
+	memset(c->prepared, 0, sizeof c->prepared);
 	for (i = 0; i < sizeof pg_stmts / sizeof pg_stmts[0]; i++) {
-		res = PQprepare(pg->conn, pg_stmts[i][0], pg_stmts[i][1], 0,
+		res = PQprepare(c->conn, pg_stmts[i][0], pg_stmts[i][1], 0,
 		    NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			pg_error(pg, pg_stmts[i][0], res, cause);
+			pg_error(c, pg_stmts[i][0], res, cause);
 			PQclear(res);
 			return -1;
 		}
@@ -217,35 +233,35 @@ pg_prepare_all(struct pg_store *pg, char **cause)
  * reconnect once, so a 503 is followed by service when it is back.
  */
 static int
-pg_ready(struct pg_store *pg, char **cause)
+pg_ready(struct pg_conn *c, char **cause)
 {
-	if (PQstatus(pg->conn) == CONNECTION_OK)
+	if (PQstatus(c->conn) == CONNECTION_OK)
 		return 0;
-	PQreset(pg->conn);
-	if (PQstatus(pg->conn) != CONNECTION_OK) {
-		pg_error(pg, "connect", NULL, cause);
+	PQreset(c->conn);
+	if (PQstatus(c->conn) != CONNECTION_OK) {
+		pg_error(c, "connect", NULL, cause);
 		return -1;
 	}
-	return pg_prepare_all(pg, cause);
+	return pg_prepare_all(c, cause);
 }
 
 /* Create the tables if needed and check their version. */
 static int
-pg_schema_init(struct pg_store *pg, char **cause)
+pg_schema_init(struct pg_conn *c, char **cause)
 {
 	PGresult	*res;
 	long long	 version;
 
-	if (pg_exec(pg, "BEGIN", PGRES_COMMAND_OK, "begin", cause) != 0)
+	if (pg_exec(c, "BEGIN", PGRES_COMMAND_OK, "begin", cause) != 0)
 		return -1;
-	if (pg_exec(pg, PG_SCHEMA_LOCK, PGRES_TUPLES_OK, "lock", cause) != 0 ||
-	    pg_exec(pg, pg_schema, PGRES_COMMAND_OK, "create schema",
+	if (pg_exec(c, PG_SCHEMA_LOCK, PGRES_TUPLES_OK, "lock", cause) != 0 ||
+	    pg_exec(c, pg_schema, PGRES_COMMAND_OK, "create schema",
 	    cause) != 0)
 		goto fail;
-	res = PQexec(pg->conn, "SELECT value FROM agentvis_meta"
+	res = PQexec(c->conn, "SELECT value FROM agentvis_meta"
 	    " WHERE key = 'schema_version'");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		pg_error(pg, "schema version", res, cause);
+		pg_error(c, "schema version", res, cause);
 		PQclear(res);
 		goto fail;
 	}
@@ -256,10 +272,10 @@ pg_schema_init(struct pg_store *pg, char **cause)
 		    "than this gatewayd's (%d)", version, PG_SCHEMA_VERSION);
 		goto fail;
 	}
-	return pg_exec(pg, "COMMIT", PGRES_COMMAND_OK, "commit", cause);
+	return pg_exec(c, "COMMIT", PGRES_COMMAND_OK, "commit", cause);
 
 fail:
-	pg_rollback(pg);
+	pg_rollback(c);
 	return -1;
 }
 
@@ -271,12 +287,31 @@ pg_close(void *b)
 
 	if (pg == NULL)
 		return;
-	PQfinish(pg->conn);
+	PQfinish(pg->w.conn);
+	PQfinish(pg->r.conn);
+	pthread_mutex_destroy(&pg->w.lock);
+	pthread_mutex_destroy(&pg->r.lock);
 	free(pg->conninfo);
 	free(pg);
 }
 
-/* Connect to the URI and set the tables up. */
+/* Open one of the two connections; 0, or -1 with *cause. */
+static int
+pg_connect(struct pg_conn *c, const char *uri, char **cause)
+{
+	if ((c->conn = PQconnectdb(uri)) == NULL) {
+		*cause = xstrdup("postgres: out of memory");
+		return -1;
+	}
+	if (PQstatus(c->conn) != CONNECTION_OK) {
+		pg_error(c, "connect", NULL, cause);
+		return -1;
+	}
+	PQclear(PQexec(c->conn, "SET client_min_messages = warning"));
+	return 0;
+}
+
+/* Connect to the URI twice and set the tables up. */
 static void *
 pg_open(const char *arg, const struct store_opts *opts, char **cause)
 {
@@ -285,19 +320,15 @@ pg_open(const char *arg, const struct store_opts *opts, char **cause)
 
 	pg = xcalloc(1, sizeof *pg);
 	pg->opts = *opts;
+	pthread_mutex_init(&pg->w.lock, NULL);
+	pthread_mutex_init(&pg->r.lock, NULL);
 	/* Never log a password: keep what follows the '@' only. */
 	pg->conninfo = xstrdup((at = strrchr(arg, '@')) != NULL ? at + 1 : arg);
-	pg->conn = PQconnectdb(arg);
-	if (pg->conn == NULL) {
-		*cause = xstrdup("postgres: out of memory");
-		goto fail;
-	}
-	if (PQstatus(pg->conn) != CONNECTION_OK) {
-		pg_error(pg, "connect", NULL, cause);
-		goto fail;
-	}
-	PQclear(PQexec(pg->conn, "SET client_min_messages = warning"));
-	if (pg_schema_init(pg, cause) != 0 || pg_prepare_all(pg, cause) != 0)
+	if (pg_connect(&pg->w, arg, cause) != 0 ||
+	    pg_schema_init(&pg->w, cause) != 0 ||
+	    pg_prepare_all(&pg->w, cause) != 0 ||
+	    pg_connect(&pg->r, arg, cause) != 0 ||
+	    pg_prepare_all(&pg->r, cause) != 0)
 		goto fail;
 	log_debug("postgres %s: connected", pg->conninfo);
 	return pg;
@@ -323,97 +354,123 @@ pg_num_text(struct json_object *v)
 	return v != NULL ? xstrdup(avjson_str(v, NULL)) : NULL;
 }
 
-/* Store a batch in one transaction, holding the seq lock. */
+/*
+ * Insert one record as seq + 1 (its stored text in text, of its batch's
+ * received_at) and fold it into its agent's row: 1 stored, 0 duplicate,
+ * -1 with *cause.
+ */
 static int
-pg_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
-    int64_t now_ms, char **cause)
+pg_insert_rec(struct pg_conn *c, const struct store_rec *rec, int64_t seq,
+    const char *received_at, char *text, char **cause)
 {
-	struct pg_store	*pg = b;
-	struct store_ev	 ev;
-	PGresult	*res;
-	const char	*p[13], *json;
-	char		 received_at[TS_LEN], seqbuf[32], nbuf[32];
-	char		*rem, *tot;
-	int64_t		 seq, delta[EVT__COUNT];
-	size_t		 i, len;
-	int		 stored = 0, t, ok;
+	const struct store_ev	*ev = &rec->ev;
+	PGresult		*res;
+	const char		*p[11];
+	char			 seqbuf[32], *rem = NULL, *tot = NULL;
+	int			 ok;
+
+	store_rec_text(rec, seq, received_at, text);
+	snprintf(seqbuf, sizeof seqbuf, "%lld", (long long)seq);
+	p[0] = seqbuf;
+	p[1] = ev->event_id;
+	p[2] = evt_types[ev->type].name;
+	p[3] = ev->agent_id;
+	p[4] = ev->session_id;
+	p[5] = ev->user_id;
+	p[6] = ev->project;
+	p[7] = ev->timestamp;
+	p[8] = received_at;
+	p[9] = text;
+	res = pg_run(c, "insert", 10, p);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pg_error(c, "insert", res, cause);
+		PQclear(res);
+		return -1;
+	}
+	ok = strcmp(PQcmdTuples(res), "1") == 0;
+	PQclear(res);
+	if (!ok)
+		return 0;		/* duplicate */
+
+	if (ev->budget_remaining != NULL && ev->budget_total != NULL) {
+		rem = pg_num_text(ev->budget_remaining);
+		tot = pg_num_text(ev->budget_total);
+	}
+	p[0] = ev->agent_id;
+	p[1] = ev->project != NULL ? ev->project : "";
+	p[2] = ev->agent_name;
+	p[3] = ev->agent_role;
+	p[4] = evt_types[ev->type].name;
+	p[5] = ev->operation;
+	p[6] = ev->status;
+	p[7] = ev->timestamp;
+	p[8] = seqbuf;
+	p[9] = rem;
+	p[10] = tot;
+	res = pg_run(c, "agent", 11, p);
+	free(rem);
+	free(tot);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		pg_error(c, "agents", res, cause);
+	PQclear(res);
+	return ok ? 1 : -1;
+}
+
+/*
+ * Store batches in one transaction, holding the seq lock: every instance
+ * on the database takes seqs from one counter, in commit order.
+ */
+static int
+pg_insert_batch(void *b, struct store_batch **bs, size_t nb, int64_t now_ms,
+    char **cause)
+{
+	struct pg_store		*pg = b;
+	struct pg_conn		*c = &pg->w;
+	struct store_batch	*bt;
+	PGresult		*res;
+	const char		*p[2];
+	char			 nbuf[32], *text = NULL;
+	int64_t			 seq, delta[EVT__COUNT];
+	size_t			 i, k, cap = 0;
+	int			 t, ok, rc;
 
 	memset(delta, 0, sizeof delta);
-	for (i = 0; i < n; i++)
-		seqs[i] = 0;
-	ts_format(received_at, now_ms);
-	if (pg_ready(pg, cause) != 0)
+	for (k = 0; k < nb; k++)
+		ts_format(bs[k]->received_at, now_ms);
+	pthread_mutex_lock(&c->lock);
+	if (pg_ready(c, cause) != 0 ||
+	    pg_exec(c, "BEGIN", PGRES_COMMAND_OK, "begin", cause) != 0) {
+		pthread_mutex_unlock(&c->lock);
 		return -1;
-	if (pg_exec(pg, "BEGIN", PGRES_COMMAND_OK, "begin", cause) != 0)
-		return -1;
-	res = pg_run(pg, "lock", 0, NULL);
+	}
+	res = pg_run(c, "lock", 0, NULL);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		pg_error(pg, "lock", res, cause);
+		pg_error(c, "lock", res, cause);
 		PQclear(res);
 		goto fail;
 	}
 	seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 
-	for (i = 0; i < n; i++) {
-		if (store_ev_get(evs[i], i, &ev, cause) != 0)
-			goto fail;
-		store_ev_stamp(evs[i], seq + 1, received_at);
-		json = avjson_str(evs[i], &len);
-		snprintf(seqbuf, sizeof seqbuf, "%lld", (long long)(seq + 1));
-		p[0] = seqbuf;
-		p[1] = ev.event_id;
-		p[2] = evt_types[ev.type].name;
-		p[3] = ev.agent_id;
-		p[4] = ev.session_id;
-		p[5] = ev.user_id;
-		p[6] = ev.project;
-		p[7] = ev.timestamp;
-		p[8] = received_at;
-		p[9] = json;
-		res = pg_run(pg, "insert", 10, p);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			pg_error(pg, "insert", res, cause);
-			PQclear(res);
-			store_ev_unstamp(evs[i]);
-			goto fail;
+	for (k = 0; k < nb; k++) {
+		bt = bs[k];
+		for (i = 0; i < bt->n; i++) {
+			if (bt->recs[i].len + STORE_STAMP_MAX > cap) {
+				cap = bt->recs[i].len + STORE_STAMP_MAX;
+				free(text);
+				text = xmalloc(cap);
+			}
+			rc = pg_insert_rec(c, &bt->recs[i], seq + 1,
+			    bt->received_at, text, cause);
+			if (rc < 0)
+				goto fail;
+			if (rc == 0)
+				continue;
+			bt->seqs[i] = ++seq;
+			bt->stored++;
+			delta[bt->recs[i].ev.type]++;
 		}
-		ok = strcmp(PQcmdTuples(res), "1") == 0;
-		PQclear(res);
-		if (!ok) {
-			store_ev_unstamp(evs[i]);	/* duplicate */
-			continue;
-		}
-		store_ev_freeze(evs[i], json, len);
-		seqs[i] = ++seq;
-		stored++;
-		delta[ev.type]++;
-
-		rem = tot = NULL;
-		if (ev.budget_remaining != NULL && ev.budget_total != NULL) {
-			rem = pg_num_text(ev.budget_remaining);
-			tot = pg_num_text(ev.budget_total);
-		}
-		p[0] = ev.agent_id;
-		p[1] = ev.project != NULL ? ev.project : "";
-		p[2] = ev.agent_name;
-		p[3] = ev.agent_role;
-		p[4] = evt_types[ev.type].name;
-		p[5] = ev.operation;
-		p[6] = ev.status;
-		p[7] = ev.timestamp;
-		p[8] = seqbuf;
-		p[9] = rem;
-		p[10] = tot;
-		res = pg_run(pg, "agent", 11, p);
-		free(rem);
-		free(tot);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			pg_error(pg, "agents", res, cause);
-			PQclear(res);
-			goto fail;
-		}
-		PQclear(res);
 	}
 	for (t = 0; t < EVT__COUNT; t++) {
 		if (delta[t] == 0)
@@ -421,40 +478,43 @@ pg_insert(void *b, struct json_object **evs, size_t n, int64_t *seqs,
 		snprintf(nbuf, sizeof nbuf, "%lld", (long long)delta[t]);
 		p[0] = evt_types[t].name;
 		p[1] = nbuf;
-		res = pg_run(pg, "count", 2, p);
+		res = pg_run(c, "count", 2, p);
 		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 		if (!ok)
-			pg_error(pg, "counts", res, cause);
+			pg_error(c, "counts", res, cause);
 		PQclear(res);
 		if (!ok)
 			goto fail;
 	}
-	snprintf(seqbuf, sizeof seqbuf, "%lld", (long long)seq);
-	p[0] = seqbuf;
-	res = pg_run(pg, "setseq", 1, p);
+	snprintf(nbuf, sizeof nbuf, "%lld", (long long)seq);
+	p[0] = nbuf;
+	res = pg_run(c, "setseq", 1, p);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)
-		pg_error(pg, "last_seq", res, cause);
+		pg_error(c, "last_seq", res, cause);
 	PQclear(res);
-	if (!ok || pg_exec(pg, "COMMIT", PGRES_COMMAND_OK, "commit",
+	if (!ok || pg_exec(c, "COMMIT", PGRES_COMMAND_OK, "commit",
 	    cause) != 0)
 		goto fail;
+	pthread_mutex_unlock(&c->lock);
 	pg->last_seq = seq;
-	return stored;
+	free(text);
+	return 0;
 
 fail:
-	pg_rollback(pg);
-	for (i = 0; i < n; i++) {
-		if (seqs[i] != 0)
-			store_ev_unstamp(evs[i]);
-		seqs[i] = 0;
+	pg_rollback(c);
+	pthread_mutex_unlock(&c->lock);
+	free(text);
+	for (k = 0; k < nb; k++) {
+		memset(bs[k]->seqs, 0, bs[k]->n * sizeof *bs[k]->seqs);
+		bs[k]->stored = 0;
 	}
 	return -1;
 }
 
 /* The statement for a combination of filters, prepared on first use. */
 static const char *
-pg_query_stmt(struct pg_store *pg, int mask, char *name, size_t namelen,
+pg_query_stmt(struct pg_conn *c, int mask, char *name, size_t namelen,
     char **cause)
 {
 	static const char *const col[] = { "event_type", "agent_id",
@@ -464,7 +524,7 @@ pg_query_stmt(struct pg_store *pg, int mask, char *name, size_t namelen,
 	int		 k, param = 3;
 
 	snprintf(name, namelen, "q%d", mask);
-	if (pg->prepared[mask])
+	if (c->prepared[mask])
 		return name;
 	snprintf(text, sizeof text, "SELECT seq, json FROM agentvis_events"
 	    " WHERE seq > $1");
@@ -482,14 +542,14 @@ pg_query_stmt(struct pg_store *pg, int mask, char *name, size_t namelen,
 	}
 	snprintf(text + strlen(text), sizeof text - strlen(text),
 	    " ORDER BY seq LIMIT $2");
-	res = PQprepare(pg->conn, name, text, 0, NULL);
+	res = PQprepare(c->conn, name, text, 0, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pg_error(pg, "prepare query", res, cause);
+		pg_error(c, "prepare query", res, cause);
 		PQclear(res);
 		return NULL;
 	}
 	PQclear(res);
-	pg->prepared[mask] = 1;
+	c->prepared[mask] = 1;
 	return name;
 }
 
@@ -499,6 +559,7 @@ pg_query(void *b, const struct store_query *q, store_row_cb cb, void *arg,
     char **cause)
 {
 	struct pg_store	*pg = b;
+	struct pg_conn	*c = &pg->r;
 	const char	*p[7], *v[5];
 	char		 name[16], since[32], limit[16];
 	PGresult	*res;
@@ -519,12 +580,17 @@ pg_query(void *b, const struct store_query *q, store_row_cb cb, void *arg,
 			p[np++] = v[k];
 		}
 	}
-	if (pg_ready(pg, cause) != 0 ||
-	    pg_query_stmt(pg, mask, name, sizeof name, cause) == NULL)
+	pthread_mutex_lock(&c->lock);
+	if (pg_ready(c, cause) != 0 ||
+	    pg_query_stmt(c, mask, name, sizeof name, cause) == NULL) {
+		pthread_mutex_unlock(&c->lock);
 		return -1;
-	res = pg_run(pg, name, np, p);
+	}
+	res = pg_run(c, name, np, p);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		pg_error(c, "query", res, cause);
+	pthread_mutex_unlock(&c->lock);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		pg_error(pg, "query", res, cause);
 		PQclear(res);
 		return -1;
 	}
@@ -543,17 +609,21 @@ static int64_t
 pg_last_seq(void *b)
 {
 	struct pg_store	*pg = b;
+	struct pg_conn	*c = &pg->r;
 	PGresult	*res;
 	char		*cause = NULL;
 
-	if (pg_ready(pg, &cause) != 0) {
+	pthread_mutex_lock(&c->lock);
+	if (pg_ready(c, &cause) != 0) {
+		pthread_mutex_unlock(&c->lock);
 		free(cause);
 		return pg->last_seq;
 	}
-	res = pg_run(pg, "lastseq", 0, NULL);
+	res = pg_run(c, "lastseq", 0, NULL);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		pg->last_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
+	pthread_mutex_unlock(&c->lock);
 	return pg->last_seq;
 }
 
@@ -562,17 +632,23 @@ static int
 pg_counts(void *b, int64_t counts[EVT__COUNT], int64_t *total, char **cause)
 {
 	struct pg_store	*pg = b;
+	struct pg_conn	*c = &pg->r;
 	PGresult	*res;
 	int64_t		 n;
 	int		 i, t;
 
 	memset(counts, 0, EVT__COUNT * sizeof counts[0]);
 	*total = 0;
-	if (pg_ready(pg, cause) != 0)
+	pthread_mutex_lock(&c->lock);
+	if (pg_ready(c, cause) != 0) {
+		pthread_mutex_unlock(&c->lock);
 		return -1;
-	res = pg_run(pg, "counts", 0, NULL);
+	}
+	res = pg_run(c, "counts", 0, NULL);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		pg_error(c, "counts", res, cause);
+	pthread_mutex_unlock(&c->lock);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		pg_error(pg, "counts", res, cause);
 		PQclear(res);
 		return -1;
 	}
@@ -613,15 +689,19 @@ pg_agents(void *b, const char *project, struct store_agent **rowsp,
     size_t *np, char **cause)
 {
 	struct pg_store		*pg = b;
+	struct pg_conn		*c = &pg->r;
 	struct store_agent	*rows, *a;
 	PGresult		*res;
 	const char		*p[1];
 	int			 i, n;
 
-	if (pg_ready(pg, cause) != 0)
+	pthread_mutex_lock(&c->lock);
+	if (pg_ready(c, cause) != 0) {
+		pthread_mutex_unlock(&c->lock);
 		return -1;
+	}
 	p[0] = project;
-	res = PQexecParams(pg->conn, project != NULL ?
+	res = PQexecParams(c->conn, project != NULL ?
 	    "SELECT agent_id, project, agent_name, agent_role,"
 	    " last_event_type, last_operation, last_status, last_seen,"
 	    " last_seq, events, budget_remaining, budget_total, budget_seq"
@@ -632,8 +712,10 @@ pg_agents(void *b, const char *project, struct store_agent **rowsp,
 	    " last_seq, events, budget_remaining, budget_total, budget_seq"
 	    " FROM agentvis_agents", project != NULL ? 1 : 0, NULL, p, NULL,
 	    NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		pg_error(c, "agents", res, cause);
+	pthread_mutex_unlock(&c->lock);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		pg_error(pg, "agents", res, cause);
 		PQclear(res);
 		return -1;
 	}
@@ -665,12 +747,15 @@ pg_agents(void *b, const char *project, struct store_agent **rowsp,
 /*
  * One chunk of retention, as in the SQLite store. The counts come from
  * the rows the DELETE really removed, so two gatewayd retaining at once
- * do not count a row twice.
+ * do not count a row twice. It runs on the writer's connection, and not
+ * at all while that is busy committing (gatewayd calls again soon): the
+ * service thread must not wait for a commit.
  */
 static long long
 pg_retain(void *b, int64_t now_ms, char **cause)
 {
 	struct pg_store	*pg = b;
+	struct pg_conn	*c = &pg->w;
 	PGresult	*res;
 	const char	*p[2], *at;
 	char		 cutoff[TS_LEN], buf[32], nbuf[32];
@@ -690,14 +775,18 @@ pg_retain(void *b, int64_t now_ms, char **cause)
 	}
 	if (excess == 0 && !aging)
 		return 0;
-	if (pg_ready(pg, cause) != 0 ||
-	    pg_exec(pg, "BEGIN", PGRES_COMMAND_OK, "begin", cause) != 0)
+	if (pthread_mutex_trylock(&c->lock) != 0)
+		return 0;
+	if (pg_ready(c, cause) != 0 ||
+	    pg_exec(c, "BEGIN", PGRES_COMMAND_OK, "begin", cause) != 0) {
+		pthread_mutex_unlock(&c->lock);
 		return -1;
+	}
 	snprintf(buf, sizeof buf, "%d", STORE_RETAIN_CHUNK);
 	p[0] = buf;
-	res = pg_run(pg, "oldest", 1, p);
+	res = pg_run(c, "oldest", 1, p);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		pg_error(pg, "retain", res, cause);
+		pg_error(c, "retain", res, cause);
 		PQclear(res);
 		goto fail;
 	}
@@ -710,14 +799,15 @@ pg_retain(void *b, int64_t now_ms, char **cause)
 	}
 	PQclear(res);
 	if (i == 0) {
-		pg_rollback(pg);
+		pg_rollback(c);
+		pthread_mutex_unlock(&c->lock);
 		return 0;
 	}
 	snprintf(buf, sizeof buf, "%lld", (long long)cut);
 	p[0] = buf;
-	res = pg_run(pg, "delete", 1, p);
+	res = pg_run(c, "delete", 1, p);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		pg_error(pg, "retain", res, cause);
+		pg_error(c, "retain", res, cause);
 		PQclear(res);
 		goto fail;
 	}
@@ -732,20 +822,22 @@ pg_retain(void *b, int64_t now_ms, char **cause)
 		snprintf(nbuf, sizeof nbuf, "%lld", (long long)delta[t]);
 		p[0] = evt_types[t].name;
 		p[1] = nbuf;
-		res = pg_run(pg, "count", 2, p);
+		res = pg_run(c, "count", 2, p);
 		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 		if (!ok)
-			pg_error(pg, "retain counts", res, cause);
+			pg_error(c, "retain counts", res, cause);
 		PQclear(res);
 		if (!ok)
 			goto fail;
 	}
-	if (pg_exec(pg, "COMMIT", PGRES_COMMAND_OK, "commit", cause) != 0)
+	if (pg_exec(c, "COMMIT", PGRES_COMMAND_OK, "commit", cause) != 0)
 		goto fail;
+	pthread_mutex_unlock(&c->lock);
 	return ndel;
 
 fail:
-	pg_rollback(pg);
+	pg_rollback(c);
+	pthread_mutex_unlock(&c->lock);
 	return -1;
 }
 
@@ -754,7 +846,8 @@ const struct store_ops store_postgres_ops = {
 	.open = pg_open,
 	.close = pg_close,
 	.set_opts = pg_set_opts,
-	.insert = pg_insert,
+	.locks_itself = 1,
+	.insert_batch = pg_insert_batch,
 	.query = pg_query,
 	.last_seq = pg_last_seq,
 	.counts = pg_counts,

@@ -37,6 +37,8 @@ AV_WATCHDOG=$!
 av_cleanup() {
 	local rc=$? p
 	kill "$AV_WATCHDOG" 2>/dev/null
+	# What a helper started outside AV_PIDS (a database cluster) stops.
+	eval "${AV_ON_EXIT:-}"
 	for p in $AV_PIDS; do
 		kill -TERM "$p" 2>/dev/null
 	done
