@@ -13,7 +13,7 @@
  * transaction when they queue up), and come back here to be counted,
  * broadcast in seq order and answered, so a slow commit never stalls the
  * stream. (SQLite's checkpointer is a thread of the store's own,
- * store_sqlite.c.) The
+ * store/sqlite_ckpt.c.) The
  * store has its own lock, so queries on this thread see committed
  * batches only; some of those may not be broadcast yet. gw->bcast_seq is
  * the last seq broadcast: a new client goes live after it, and a `since`
@@ -32,7 +32,7 @@
 
 #include "conf.h"
 #include "event.h"
-#include "store.h"
+#include "store/store.h"
 
 struct lws;
 struct lws_context;

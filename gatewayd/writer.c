@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "store/store.h"
 #include "timefmt.h"
 #include "writer.h"
 #include "xmalloc.h"

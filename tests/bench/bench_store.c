@@ -23,7 +23,7 @@
 #include "avjson.h"
 #include "event.h"
 #include "log.h"
-#include "store.h"
+#include "store/store.h"
 #include "timefmt.h"
 #include "uuidstr.h"
 #include "xmalloc.h"

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "avjson.h"
-#include "store.h"
+#include "store/store.h"
 #include "writer.h"
 #include "xmalloc.h"
 

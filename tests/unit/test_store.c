@@ -18,13 +18,13 @@
 #include <sys/wait.h>
 
 #include <sqlite3.h>
-#ifdef AV_STORE_PG
+#ifdef HAVE_PQ
 #include <libpq-fe.h>
 #endif
 
 #include "avjson.h"
 #include "event.h"
-#include "store.h"
+#include "store/store.h"
 #include "xmalloc.h"
 
 /* Back ends: 0 sqlite, 1 memory, 2 postgres (store_pg.sh). */
@@ -49,7 +49,7 @@ test_clock(void)
 static void
 pg_drop(void)
 {
-#ifdef AV_STORE_PG
+#ifdef HAVE_PQ
 	PGconn		*c;
 	PGresult	*r;
 
@@ -1132,7 +1132,7 @@ END_TEST
  * thread (or, behind it, the committing thread) copies it back and SQLite
  * restarts it. 144 MB go through, back to back; without checkpoints the
  * WAL would hold all of it. The committing thread checkpoints itself at
- * 4 x 4000 pages (store_sqlite.c's last resort), and SQLite starts the WAL
+ * 4 x 4000 pages (the SQLite store's last resort), and SQLite starts the WAL
  * over at the next commit that finds it fully copied; under this load that
  * can take a few dozen batches of ~300 pages (100 events of 2.4 KB, their
  * index entries and postings), so the bound allows 8000 pages over it.
@@ -1328,7 +1328,7 @@ START_TEST(test_sqlite_open_errors)
 	BAD("", "empty");
 	BAD("sqlite:", "path");
 	BAD("mysql://x", "unknown store");
-#ifndef AV_STORE_PG
+#ifndef HAVE_PQ
 	BAD("postgres://u@localhost/agentvis", "PostgreSQL store not built in");
 #endif
 	BAD("memoryx", "unknown store");
@@ -1659,7 +1659,7 @@ main(void)
 	int	 failed;
 
 	if (getenv("AV_TEST_PG") != NULL) {
-#ifdef AV_STORE_PG
+#ifdef HAVE_PQ
 		/* store_pg.sh: the shared cases over PostgreSQL only. */
 		first_backend = 2;
 		end_backend = 3;

@@ -1,5 +1,5 @@
 /*
- * store_postgres.c: the shared store ("postgres://…", a libpq URI), for
+ * postgres.c: the shared store ("postgres://…", a libpq URI), for
  * several gatewayd behind a load balancer (DESIGN §9).
  *
  * Several writers share one seq: each batch takes the row lock of
@@ -14,12 +14,12 @@
  * B-tree indexes for the filters: PostgreSQL's costs differ, and this
  * back end is for sharing, not for the last event per second.
  *
- * Compiled only with AV_STORE_PG (configure found libpq and the program
+ * Compiled only with HAVE_PQ (configure found libpq and the program
  * links $(PQ_LIBS)); otherwise this file is empty.
  */
 #include "config.h"
 
-#ifdef AV_STORE_PG
+#ifdef HAVE_PQ
 
 #include <errno.h>
 #include <pthread.h>
@@ -855,4 +855,4 @@ const struct store_ops store_postgres_ops = {
 	.retain = pg_retain,
 };
 
-#endif /* AV_STORE_PG */
+#endif /* HAVE_PQ */

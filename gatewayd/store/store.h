@@ -64,7 +64,7 @@ typedef int (*store_row_cb)(void *arg, int64_t seq, const char *json, size_t len
 
 /*
  * Open spec ("sqlite:PATH", "memory", "postgres://…" when built with
- * AV_STORE_PG, else it fails with "PostgreSQL store not built in"). NULL
+ * HAVE_PQ, else it fails with "PostgreSQL store not built in"). NULL
  * with *cause on failure.
  */
 struct store *store_open(const char *spec, const struct store_opts *opts, char **cause);
@@ -148,9 +148,9 @@ long long store_retain(struct store *st, char **cause);
 void store_set_clock(struct store *st, int64_t (*now_ms)(void));
 
 /*
- * Back ends. Only store*.c use what follows: store.c parses the spec and
- * dispatches through a struct store_ops, so a new back end (PostgreSQL) is
- * one more file and one more line in store_open.
+ * Back ends. Only gatewayd/store/ uses what follows: store.c parses the
+ * spec and dispatches through a struct store_ops, so a new back end is one
+ * more file and one more line in store_open.
  */
 
 /* The fields of a (validated) event that the back ends index. */
@@ -248,7 +248,7 @@ struct store_ops {
 
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_memory_ops;
-extern const struct store_ops store_postgres_ops;	/* with AV_STORE_PG */
+extern const struct store_ops store_postgres_ops;	/* with HAVE_PQ */
 
 /* Fill ev from the event object evs[i]; -1 with *cause if a field is missing. */
 int store_ev_get(struct json_object *obj, size_t i, struct store_ev *ev,

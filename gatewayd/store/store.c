@@ -88,7 +88,7 @@ store_open(const char *spec, const struct store_opts *opts, char **cause)
 		arg = "";
 	} else if (strncmp(spec, "postgres://", 11) == 0 ||
 	    strncmp(spec, "postgresql://", 13) == 0) {
-#ifdef AV_STORE_PG
+#ifdef HAVE_PQ
 		ops = &store_postgres_ops;
 		arg = spec;
 #else

@@ -1,5 +1,5 @@
 /*
- * store_memory.c: the seed's store ("memory"): per event type a FIFO of
+ * memory.c: the seed's store ("memory"): per event type a FIFO of
  * at most memory_per_type events (1000), the oldest evicted first, lost
  * on restart. Sequence numbers are global and start again at 1 on each
  * start, which is the best a store without a disk can do: a client that
