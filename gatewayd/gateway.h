@@ -2,10 +2,12 @@
  * gateway.h: gatewayd's shared state and the modules that work on it.
  *
  * gatewayd runs one libwebsockets context with lws's own poll loop on one
- * thread: the HTTP API (api.c), the WebSocket stream and its connection
- * manager (stream.c), the configuration and tokens (gwconf.c, auth.c) and
- * the counters behind /metrics (metrics.c) all share the one struct gw
- * below and never need a lock.
+ * thread: the HTTP API (routes.c, the table of endpoints and what each
+ * needs; ingest.c; read.c; http.c, answers and query arguments), the
+ * WebSocket stream and its connection manager (stream.c), who may ask
+ * what (access.c: tokens, Host, rate limits), the configuration
+ * (gwconf.c) and the counters behind /metrics (metrics.c) all share the
+ * one struct gw below and never need a lock.
  *
  * One other thread touches gatewayd's work, the store writer (writer.h),
  * whatever the store: ingest batches are parsed and flattened here
@@ -69,8 +71,9 @@ struct gw_config {
 	int			 insecure;	/* also --insecure */
 };
 
-/* What a token is good for. */
+/* What a token is good for (GW_TOK_NONE: a route that needs none). */
 enum gw_tokkind {
+	GW_TOK_NONE,
 	GW_TOK_INGEST,
 	GW_TOK_USER,
 	GW_TOK_ADMIN,
@@ -84,7 +87,7 @@ struct gw_token {
 	char		*project;	/* GW_TOK_USER: scope, or NULL */
 };
 
-/* All configured tokens (auth.c). */
+/* All configured tokens (access.c). */
 struct gw_auth {
 	struct gw_token	*v;
 	size_t		 n;
@@ -125,8 +128,8 @@ struct gw_metrics {
 
 struct gw_conn;
 TAILQ_HEAD(gw_connq, gw_conn);
-struct api_wait;
-TAILQ_HEAD(api_waitq, api_wait);
+struct ingest_wait;
+TAILQ_HEAD(ingest_waitq, ingest_wait);
 struct writer;
 
 /* The daemon. One per process; everything hangs off it. */
@@ -140,7 +143,7 @@ struct gw {
 	struct store		*store;
 	struct writer		*writer;	/* store_insert's thread */
 	int64_t			 bcast_seq;	/* highest seq broadcast */
-	struct api_waitq	 waits;		/* ingest requests awaiting commit */
+	struct ingest_waitq	 waits;		/* ingest requests awaiting commit */
 	size_t			 backlog;	/* body bytes with the writer */
 	uint64_t		 busy;		/* 503s since the backlog was 0 */
 	uint64_t		 next_wait;	/* id of the next one */
@@ -181,7 +184,7 @@ int gwconf_origin_host_is(const char *origin, const char *hostport);
 /* Bit mask of event types from a list of names. 0 or -1 with *cause. */
 int gwconf_typemask(const struct conf_list *l, unsigned *mask, char **cause);
 
-/* auth.c: tokens. */
+/* access.c: tokens (the rest of access.c is in access.h). */
 /* Build the token table from the config and its token files. */
 int auth_load(struct gw_auth *a, const struct gw_config *c, char **cause);
 /* Free the table. */
@@ -216,14 +219,16 @@ struct json_object *stream_connections(struct gw *gw);
 /* Begin shutdown: every client gets close 1001. */
 void stream_drain(struct gw *gw);
 
-/* api.c: the HTTP API protocol callback and its per-session size. */
-int api_callback(struct lws *wsi, int reason, void *user, void *in,
+/* routes.c: the HTTP API protocol callback and its per-session size. */
+int routes_callback(struct lws *wsi, int reason, void *user, void *in,
     size_t len);
-size_t api_pss_size(void);
+size_t routes_pss_size(void);
+
+/* ingest.c (the rest is in ingest.h) */
 /* Count, broadcast and answer every batch the writer has committed. */
-void api_ingest_collect(struct gw *gw);
+void ingest_collect(struct gw *gw);
 /* Forget ingest requests still waiting (at exit). */
-void api_ingest_forget(struct gw *gw);
+void ingest_forget(struct gw *gw);
 
 /* server.c */
 /* Check the configuration (tokens, listen rule) into gw. 0 or -1. */

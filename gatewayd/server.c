@@ -5,7 +5,7 @@
  * Signal handlers only set a flag and wake the loop with
  * lws_cancel_service(); the loop acts on the flags between services.
  * The store writer thread wakes the loop the same way when it has
- * committed batches, and the loop collects them (api_ingest_collect).
+ * committed batches, and the loop collects them (ingest_collect).
  */
 #include "config.h"
 
@@ -18,7 +18,6 @@
 
 #include <libwebsockets.h>
 
-#include "api.h"
 #include "daemon.h"
 #include "gateway.h"
 #include "log.h"
@@ -307,8 +306,8 @@ server_start(struct gw *gw)
 	server_protocols[0].rx_buffer_size = 1024;
 	server_protocols[0].tx_packet_size = 65536;
 	server_protocols[1].name = "agentvis-api";
-	server_protocols[1].callback = (lws_callback_function *)api_callback;
-	server_protocols[1].per_session_data_size = api_pss_size();
+	server_protocols[1].callback = (lws_callback_function *)routes_callback;
+	server_protocols[1].per_session_data_size = routes_pss_size();
 	server_protocols[1].tx_packet_size = 65536;
 
 	memset(&server_m_metrics, 0, sizeof server_m_metrics);
@@ -413,7 +412,7 @@ server_loop(struct gw *gw)
 	while (!gw->stop) {
 		if (lws_service(gw->ctx, 0) < 0)
 			break;
-		api_ingest_collect(gw);
+		ingest_collect(gw);
 		if (server_sig_hup) {
 			server_sig_hup = 0;
 			server_reload(gw);
@@ -423,7 +422,7 @@ server_loop(struct gw *gw)
 			sdnotify("STOPPING=1");
 			/* Commit and broadcast what is in hand before 1001. */
 			writer_flush(gw->writer);
-			api_ingest_collect(gw);
+			ingest_collect(gw);
 			log_info("stopping: closing %zu clients", gw->nconns);
 			stream_drain(gw);
 			/* The drain also lets waiting ingest answers go out. */
@@ -438,11 +437,11 @@ server_loop(struct gw *gw)
 	/* Batches still queued are committed; their answers cannot go out. */
 	if (gw->writer != NULL)	/* NULL: it did not start */
 		writer_stop(gw->writer);
-	api_ingest_collect(gw);
+	ingest_collect(gw);
 	lws_context_destroy(gw->ctx);
 	server_ctx = NULL;
 	gw->ctx = NULL;
-	api_ingest_forget(gw);
+	ingest_forget(gw);
 	writer_free(gw->writer);
 	gw->writer = NULL;
 	ratelimit_free(gw->rl);

@@ -30,7 +30,8 @@
 
 #include <libwebsockets.h>
 
-#include "api.h"
+#include "access.h"
+#include "http.h"
 #include "avjson.h"
 #include "gateway.h"
 #include "log.h"
@@ -734,7 +735,7 @@ stream_origin_ok(struct gw *gw, struct lws *wsi)
 			return 1;
 	if ((o = gwconf_origin_hostport(origin)) == NULL)
 		return 0;	/* "null", file:, ... */
-	/* Served by us: api_host_ok has made sure Host is ours. */
+	/* Served by us: access_host_ok has made sure Host is ours. */
 	if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) > 0 &&
 	    strcasecmp(o, host) == 0)
 		return 1;
@@ -746,7 +747,7 @@ stream_origin_ok(struct gw *gw, struct lws *wsi)
  * limit. 0 when it may proceed, else the HTTP status with *msg.
  */
 static int
-stream_check(struct gw *gw, struct lws *wsi, struct api_who *who,
+stream_check(struct gw *gw, struct lws *wsi, struct access_who *who,
     const char **msg)
 {
 	char	*uri;
@@ -765,17 +766,17 @@ stream_check(struct gw *gw, struct lws *wsi, struct api_who *who,
 		*msg = "server shutting down";
 		return 503;
 	}
-	if (!api_host_ok(gw, wsi)) {
-		*msg = API_HOST_REFUSED;
+	if (!access_host_ok(gw, wsi)) {
+		*msg = ACCESS_HOST_REFUSED;
 		return 403;
 	}
-	if ((status = api_who(gw, wsi, GW_TOK_USER, who, msg)) != 0)
+	if ((status = access_who(gw, wsi, GW_TOK_USER, who, msg)) != 0)
 		return status;
 	if (!gw->auth_on && !stream_origin_ok(gw, wsi)) {
 		*msg = "cross-origin WebSocket refused (configure tokens)";
 		return 403;
 	}
-	switch (api_arg(wsi, "types=", arg, sizeof arg)) {
+	switch (http_arg(wsi, "types=", arg, sizeof arg)) {
 	case 1:
 		if (stream_types(arg, &mask) == 0)
 			break;
@@ -785,12 +786,12 @@ stream_check(struct gw *gw, struct lws *wsi, struct api_who *who,
 		return 422;
 	}
 	arg[0] = '\0';
-	if (api_arg(wsi, "agent_id=", arg, sizeof arg) < 0 ||
+	if (http_arg(wsi, "agent_id=", arg, sizeof arg) < 0 ||
 	    strlen(arg) > EVT_SHORT_MAX) {
 		*msg = "agent_id: longer than 256 bytes";
 		return 422;
 	}
-	if (api_arg_int(wsi, "since=", &since) < 0) {
+	if (http_arg_int(wsi, "since=", &since) < 0) {
 		*msg = "since: want a sequence number";
 		return 422;
 	}
@@ -805,7 +806,7 @@ stream_check(struct gw *gw, struct lws *wsi, struct api_who *who,
 static int
 stream_established(struct gw *gw, struct gw_conn *c, struct lws *wsi)
 {
-	struct api_who		 who;
+	struct access_who		 who;
 	struct json_object	*o;
 	const char		*msg;
 	char			 arg[512];
@@ -823,12 +824,12 @@ stream_established(struct gw *gw, struct gw_conn *c, struct lws *wsi)
 	}
 	c->user = xstrdup(who.user);
 	c->project = who.project[0] != '\0' ? xstrdup(who.project) : NULL;
-	if (api_arg(wsi, "types=", arg, sizeof arg) == 1)
+	if (http_arg(wsi, "types=", arg, sizeof arg) == 1)
 		stream_types(arg, &c->types);
-	if (api_arg(wsi, "agent_id=", arg, sizeof arg) == 1 && arg[0] != '\0')
+	if (http_arg(wsi, "agent_id=", arg, sizeof arg) == 1 && arg[0] != '\0')
 		c->agent_id = xstrdup(arg);
 	c->since = -1;
-	if (api_arg_int(wsi, "since=", &since) == 1) {
+	if (http_arg_int(wsi, "since=", &since) == 1) {
 		/*
 		 * A seq the store never reached (a client of a store since
 		 * reset) would hold back every live event up to it: it
@@ -892,7 +893,7 @@ stream_callback(struct lws *wsi, int reason, void *user, void *in,
 {
 	struct gw	*gw;
 	struct gw_conn	*c = user;
-	struct api_who	 who;
+	struct access_who	 who;
 	const char	*msg;
 	int		 status, wait;
 
@@ -901,20 +902,20 @@ stream_callback(struct lws *wsi, int reason, void *user, void *in,
 		gw = gw_from_wsi(wsi);
 		if (strcasecmp(in, "websocket") != 0) {
 			/* h2c and others: lws 4.1.6's h2 is not for us. */
-			if (api_reply_error(wsi, 400, "only WebSocket "
+			if (http_reply_error(wsi, 400, "only WebSocket "
 			    "upgrades are served") != 0)
 				return -1;
 			return 1;
 		}
 		if ((status = stream_check(gw, wsi, &who, &msg)) != 0) {
 			gw->m.ws_refused++;
-			if (api_reply_error(wsi, status, msg) != 0)
+			if (http_reply_error(wsi, status, msg) != 0)
 				return -1;
 			return 1;	/* answered; lws completes it */
 		}
-		if ((wait = api_rate(gw, wsi, &who)) != 0) {
+		if ((wait = access_rate(gw, wsi, &who)) != 0) {
 			gw->m.ws_refused++;
-			if (api_reply_rate(wsi, wait) != 0)
+			if (http_reply_rate(wsi, wait) != 0)
 				return -1;
 			return 1;
 		}

@@ -1,8 +1,13 @@
 /*
- * auth.c: the tokens of gatewayd.conf and its token files, and looking
- * one up. Tokens only ever come from files (never argv, never the
- * environment of a shell history); a token file readable by others is
- * refused, like ssh refuses a loose private key.
+ * access.c: who may ask gatewayd what. The token table (from
+ * gatewayd.conf and its token files), who a request speaks for, the
+ * Host check that keeps web pages out of a gatewayd without tokens, and
+ * the rate limits; every route (routes.c) and the stream (stream.c) ask
+ * here.
+ *
+ * Tokens only ever come from files (never argv, never the environment of
+ * a shell history); a token file readable by others is refused, like ssh
+ * refuses a loose private key.
  */
 #include "config.h"
 
@@ -12,8 +17,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include <libwebsockets.h>
+
+#include "access.h"
 #include "gateway.h"
+#include "ratelimit.h"
+#include "timefmt.h"
+#include "http.h"
 #include "xmalloc.h"
 
 #define AUTH_LINE_MAX 1024
@@ -40,6 +52,8 @@ auth_add(struct gw_auth *a, enum gw_tokkind kind, const char *tok,
 		break;
 	case GW_TOK_ADMIN:
 		a->nadmin++;
+		break;
+	case GW_TOK_NONE:
 		break;
 	}
 }
@@ -230,4 +244,158 @@ auth_find(const struct gw_auth *a, const char *tok)
 		if (auth_equal(a->v[i].token, tok) && hit == NULL)
 			hit = &a->v[i];
 	return hit;
+}
+
+/* The bearer token of the request, or of token= when allowed. */
+static int
+access_token(struct lws *wsi, int query_ok, char *buf, size_t len)
+{
+	char	hdr[512];
+
+	buf[0] = '\0';
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) > 0) {
+		/* Present: a header too long to copy is a bad one. */
+		if (lws_hdr_copy(wsi, hdr, sizeof hdr,
+		    WSI_TOKEN_HTTP_AUTHORIZATION) <= 0)
+			return -1;
+		if (strncasecmp(hdr, "Bearer ", 7) != 0)
+			return -1;
+		if (strlen(hdr + 7) >= len)
+			return -1;
+		strcpy(buf, hdr + 7);
+		return 0;
+	}
+	if (query_ok && http_arg(wsi, "token=", buf, len) != 1)
+		buf[0] = '\0';
+	return 0;
+}
+
+/* Decide who is asking. */
+int
+access_who(struct gw *gw, struct lws *wsi, enum gw_tokkind need,
+    struct access_who *who, const char **msg)
+{
+	const struct gw_token	*t;
+	char			 tok[300], quser[EVT_SHORT_MAX + 1];
+	int			 has_quser;
+
+	memset(who, 0, sizeof *who);
+	switch (http_arg(wsi, "user_id=", quser, sizeof quser)) {
+	case -1:
+		*msg = "user_id: longer than 256 bytes";
+		return 400;
+	case 1:
+		has_quser = quser[0] != '\0';
+		break;
+	default:
+		has_quser = 0;
+		break;
+	}
+	if (need == GW_TOK_NONE) {
+		strcpy(who->user, "anonymous");
+		return 0;
+	}
+	if (!gw->auth_on) {
+		/* Loopback without tokens: the seed's trust model. */
+		who->admin = 1;
+		strcpy(who->user, has_quser ? quser : "anonymous");
+		return 0;
+	}
+	if (access_token(wsi, need != GW_TOK_INGEST, tok, sizeof tok) != 0) {
+		*msg = "Authorization: want Bearer TOKEN";
+		return 401;
+	}
+	if (tok[0] == '\0') {
+		*msg = "missing token";
+		return 401;
+	}
+	if ((t = auth_find(&gw->auth, tok)) == NULL) {
+		*msg = "unknown token";
+		return 401;
+	}
+	snprintf(who->ratekey, sizeof who->ratekey, "t:%zu",
+	    (size_t)(t - gw->auth.v));
+	switch (need) {
+	case GW_TOK_NONE:		/* answered above */
+		return 0;
+	case GW_TOK_INGEST:
+		if (t->kind != GW_TOK_INGEST) {
+			*msg = "not an ingest token";
+			return 403;
+		}
+		strcpy(who->user, "ingest");
+		return 0;
+	case GW_TOK_ADMIN:
+		if (t->kind != GW_TOK_ADMIN) {
+			*msg = "not an admin token";
+			return 403;
+		}
+		who->admin = 1;
+		strcpy(who->user, has_quser ? quser : "admin");
+		return 0;
+	case GW_TOK_USER:
+		if (t->kind == GW_TOK_ADMIN) {
+			who->admin = 1;
+			strcpy(who->user, has_quser ? quser : "admin");
+			return 0;
+		}
+		if (t->kind != GW_TOK_USER) {
+			*msg = "not a user token";
+			return 403;
+		}
+		if (has_quser && strcmp(quser, t->user) != 0) {
+			*msg = "user_id is not the token's user";
+			return 403;
+		}
+		snprintf(who->user, sizeof who->user, "%s", t->user);
+		if (t->project != NULL)
+			snprintf(who->project, sizeof who->project, "%s",
+			    t->project);
+		return 0;
+	}
+	*msg = "forbidden";
+	return 403;
+}
+
+/*
+ * DNS rebinding: without tokens, on loopback, a web page from a name made
+ * to resolve to 127.0.0.1 would be same-origin with gatewayd in the
+ * browser of anyone on this machine, and could read everything. Every
+ * browser sends Host, so it must name a loopback host or the host of one
+ * of allow_origins. With tokens, or beyond loopback (--insecure), any
+ * Host is served.
+ */
+int
+access_host_ok(struct gw *gw, struct lws *wsi)
+{
+	char	host[256];
+	size_t	i;
+
+	if (gw->auth_on || !gw->loopback)
+		return 1;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HOST) <= 0)
+		return 1;	/* HTTP/1.0 and scripts: not a browser */
+	if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
+		return 0;
+	if (gwconf_is_loopback_host(host))
+		return 1;
+	for (i = 0; i < gw->conf.allow_origins.n; i++)
+		if (gwconf_origin_host_is(gw->conf.allow_origins.v[i], host))
+			return 1;
+	return 0;
+}
+
+/* Spend one request of the address and of the token; 0 or seconds to wait. */
+int
+access_rate(struct gw *gw, struct lws *wsi, const struct access_who *who)
+{
+	char	addr[64], key[80];
+	int	wait;
+
+	lws_get_peer_simple(wsi, addr, sizeof addr);
+	snprintf(key, sizeof key, "a:%s", addr);
+	wait = ratelimit_take(gw->rl, key, ts_mono_us());
+	if (wait == 0 && who->ratekey[0] != '\0')
+		wait = ratelimit_take(gw->rl, who->ratekey, ts_mono_us());
+	return wait;
 }
