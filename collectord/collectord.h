@@ -58,7 +58,6 @@ struct collectord {
 	struct event		*ev_sync;	/* fsync=interval group commit */
 	struct event		*ev_deadline;	/* shutdown_timeout_ms */
 	int			 stopping;
-	int			 pidfd;
 
 	struct cd_stats		 st;
 };

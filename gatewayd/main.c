@@ -3,16 +3,15 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
 #include "gateway.h"
 #include "log.h"
+#include "proc.h"
 #include "xmalloc.h"
 
 #define EX_USAGE	64
@@ -22,24 +21,21 @@ enum {
 	OPT_STORE = 256,
 	OPT_WWW,
 	OPT_INSECURE,
-	OPT_DAEMONIZE,
-	OPT_PIDFILE,
-	OPT_VERSION,
 };
 
+/* gatewayd's own options; proc.c has the ones both daemons share. */
 static const struct option longopts[] = {
-	{ "config",	required_argument,	NULL, 'c' },
 	{ "listen",	required_argument,	NULL, 'l' },
 	{ "store",	required_argument,	NULL, OPT_STORE },
 	{ "www",	required_argument,	NULL, OPT_WWW },
-	{ "check",	no_argument,		NULL, 'n' },
-	{ "verbose",	no_argument,		NULL, 'v' },
-	{ "daemonize",	no_argument,		NULL, OPT_DAEMONIZE },
-	{ "pidfile",	required_argument,	NULL, OPT_PIDFILE },
 	{ "insecure",	no_argument,		NULL, OPT_INSECURE },
-	{ "version",	no_argument,		NULL, OPT_VERSION },
-	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
+};
+
+/* What the command line overrides in the configuration. */
+struct main_opts {
+	const char	*listen, *store, *www;
+	int		 insecure;
 };
 
 /* The --help text; gatewayd.8 says the same at length. */
@@ -66,6 +62,32 @@ usage(FILE *fp)
 "Tokens are read from the configuration or token files, never argv.\n");
 }
 
+/* Take one of gatewayd's own options. */
+static int
+main_take(void *arg, int ch, const char *value)
+{
+	struct main_opts	*mo = arg;
+
+	switch (ch) {
+	case 'l':
+		mo->listen = value;
+		break;
+	case OPT_STORE:
+		mo->store = value;
+		break;
+	case OPT_WWW:
+		mo->www = value;
+		break;
+	case OPT_INSECURE:
+		mo->insecure = 1;
+		break;
+	default:
+		usage(stderr);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
 /* Apply a command-line override to the config. */
 static void
 main_set(struct gw *gw, const char *key, const char *value)
@@ -84,130 +106,75 @@ int
 main(int argc, char **argv)
 {
 	static struct gw	 gw;
-	const char		*listen = NULL, *store = NULL, *www = NULL;
-	const char		*pidfile = NULL, *path = NULL;
+	struct main_opts	 mo;
+	struct proc		 p;
+	const struct proc_args	 pa = {
+		AV_SYSCONFDIR "/gatewayd.conf", "l:", longopts, main_take,
+		&mo, usage
+	};
 	char			*cause = NULL, *spec, abs[PATH_MAX];
-	int			 ch, check = 0, verbose = 0, daemonize = 0;
-	int			 insecure = 0, pidfd = -1, rc;
+	int			 rc;
 
-	while ((ch = getopt_long(argc, argv, "c:hl:nv", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'l':
-			listen = optarg;
-			break;
-		case OPT_STORE:
-			store = optarg;
-			break;
-		case OPT_WWW:
-			www = optarg;
-			break;
-		case 'n':
-			check = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case OPT_DAEMONIZE:
-			daemonize = 1;
-			break;
-		case OPT_PIDFILE:
-			pidfile = optarg;
-			break;
-		case OPT_INSECURE:
-			insecure = 1;
-			break;
-		case OPT_VERSION:
-			printf("gatewayd %s\n", PACKAGE_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return EX_USAGE;
-	}
-	log_init("gatewayd", LOG_TO_STDERR, verbose);
-
-	if (path == NULL && access(AV_SYSCONFDIR "/gatewayd.conf", R_OK) == 0)
-		path = AV_SYSCONFDIR "/gatewayd.conf";
-	if (gwconf_load(&gw.conf, path, &cause) != 0) {
+	memset(&mo, 0, sizeof mo);
+	if ((rc = proc_parse(&p, "gatewayd", &pa, argc, argv)) != -1)
+		return rc;
+	/* The default file is read when it is there; one named must be. */
+	if (!p.conf_given && access(p.conf_path, R_OK) != 0)
+		p.conf_path = NULL;
+	if (gwconf_load(&gw.conf, p.conf_path, &cause) != 0) {
 		fprintf(stderr, "gatewayd: %s\n", cause);
 		free(cause);
 		return EX_CONFIG;
 	}
-	gw.conf_path = path;
-	if (listen != NULL)
-		main_set(&gw, "listen", listen);
-	if (store != NULL)
-		main_set(&gw, "store", store);
-	if (www != NULL)
-		main_set(&gw, "www", www);
-	if (pidfile != NULL)
-		main_set(&gw, "pidfile", pidfile);
-	if (insecure)
+	gw.conf_path = p.conf_path;
+	if (mo.listen != NULL)
+		main_set(&gw, "listen", mo.listen);
+	if (mo.store != NULL)
+		main_set(&gw, "store", mo.store);
+	if (mo.www != NULL)
+		main_set(&gw, "www", mo.www);
+	if (p.pidfile != NULL)
+		main_set(&gw, "pidfile", p.pidfile);
+	if (mo.insecure)
 		gw.conf.insecure = 1;
 	if (server_prepare(&gw, &cause) != 0) {
 		fprintf(stderr, "gatewayd: %s\n", cause);
 		free(cause);
 		return EX_CONFIG;
 	}
-	if (check) {
-		if (verbose)
-			conf_dump(gw_conf_keys, &gw.conf, stdout);
-		printf("configuration OK\n");
-		return 0;
-	}
+	if (p.check)
+		return proc_checked(&p, gw_conf_keys, &gw.conf);
 
-	if (daemonize && gw.conf.pidfile != NULL && gw.conf.pidfile[0] != '/') {
-		/* The daemon works from /: a relative name would move. */
-		fprintf(stderr, "gatewayd: --pidfile needs an absolute path "
+	if (p.daemonize && gw.conf.pidfile != NULL &&
+	    gw.conf.pidfile[0] != '/') {
+		/* From the configuration file; the daemon works from /. */
+		fprintf(stderr, "gatewayd: pidfile needs an absolute path "
 		    "with --daemonize\n");
 		return EX_USAGE;
 	}
+	p.pidfile = gw.conf.pidfile;
 	/* The daemon works from /: a relative dashboard directory would move. */
-	if (daemonize && gw.conf.www[0] != '/' &&
+	if (p.daemonize && gw.conf.www[0] != '/' &&
 	    realpath(gw.conf.www, abs) != NULL)
 		main_set(&gw, "www", abs);
 	if (server_start(&gw) != 0)
 		return 1;
-	if (daemonize) {
-		/*
-		 * The store is opened again after the fork, from /: a relative
-		 * SQLite path (the file exists now) becomes absolute first.
-		 */
-		if (strncmp(gw.conf.store, "sqlite:", 7) == 0 &&
-		    gw.conf.store[7] != '/') {
-			if (realpath(gw.conf.store + 7, abs) == NULL)
-				fatal("store %s", gw.conf.store);
-			spec = xasprintf("sqlite:%s", abs);
-			main_set(&gw, "store", spec);
-			free(spec);
-		}
-		if (daemon_detach(&cause) != 0)
+	if (p.daemonize) {
+		/* The store opens again after the fork, from /. */
+		if ((spec = store_spec_absolute(gw.conf.store, &cause)) ==
+		    NULL)
 			fatalx("%s", cause);
-		log_init("gatewayd", LOG_TO_SYSLOG, verbose);
-		if (server_reopen_store(&gw) != 0)
-			fatalx("cannot open the store again after detaching");
+		main_set(&gw, "store", spec);
+		free(spec);
 	}
-	if (gw.conf.pidfile != NULL &&
-	    (pidfd = pidfile_create(gw.conf.pidfile, &cause)) < 0)
+	if (proc_detach(&p, &cause) != 0)
 		fatalx("%s", cause);
+	if (p.daemonize && server_reopen_store(&gw) != 0)
+		fatalx("cannot open the store again after detaching");
 
 	rc = server_loop(&gw);
 
-	if (pidfd >= 0) {
-		pidfile_remove(gw.conf.pidfile);
-		close(pidfd);
-	}
+	proc_end(&p);
 	auth_free(&gw.auth);
 	gwconf_free(&gw.conf);
 	return rc;

@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "gateway.h"
 #include "log.h"
+#include "proc.h"
 #include "ratelimit.h"
 #include "timefmt.h"
 #include "writer.h"
@@ -383,8 +384,7 @@ server_loop(struct gw *gw)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	proc_ignore_signals();
 
 	/*
 	 * Here, not in server_start: a thread does not survive daemon's

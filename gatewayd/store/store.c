@@ -14,6 +14,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +112,21 @@ store_open(const char *spec, const struct store_opts *opts, char **cause)
 	st->now_ms = ts_now_ms;
 	pthread_mutex_init(&st->lock, NULL);
 	return st;
+}
+
+/* spec with a relative SQLite path made absolute; see store.h. */
+char *
+store_spec_absolute(const char *spec, char **cause)
+{
+	char	abs[PATH_MAX];
+
+	if (strncmp(spec, "sqlite:", 7) != 0 || spec[7] == '/')
+		return xstrdup(spec);
+	if (realpath(spec + 7, abs) == NULL) {
+		*cause = xasprintf("store %s: %s", spec, strerror(errno));
+		return NULL;
+	}
+	return xasprintf("sqlite:%s", abs);
 }
 
 /* Close the back end and free st. */

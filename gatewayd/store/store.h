@@ -68,6 +68,11 @@ typedef int (*store_row_cb)(void *arg, int64_t seq, const char *json, size_t len
  * with *cause on failure.
  */
 struct store *store_open(const char *spec, const struct store_opts *opts, char **cause);
+/*
+ * spec as it reads from any directory (a new string): a relative SQLite
+ * path is made absolute, which needs the file to exist. NULL with *cause.
+ */
+char *store_spec_absolute(const char *spec, char **cause);
 /* Close and free. */
 void store_close(struct store *st);
 /* "sqlite", "memory", … for /api/v1/health. */
