@@ -20,6 +20,7 @@
 #include "cdconf.h"
 #include "event.h"
 #include "log.h"
+#include "token.h"
 #include "xmalloc.h"
 
 #define O(f) offsetof(struct cd_conf, f)
@@ -147,53 +148,38 @@ cdconf_gid(const char *s, gid_t *gid)
 	return 0;
 }
 
-/* Read the token file: one line, not world-readable. */
+/*
+ * Read the token file: a token line holding one token ("TOKEN", blank
+ * lines and # comments around it), refused when others may read the
+ * file; the syntax and the policy are gatewayd's too (lib/token.c).
+ */
 static int
 cdconf_token_file(const char *path, char **token, char **cause)
 {
-	struct stat	 st;
-	char		 buf[4097];
-	ssize_t		 n;
-	size_t		 len;
-	int		 fd;
+	FILE	*fp;
+	char	 line[1024], *f[3], *why;
+	int	 n = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		*cause = xasprintf("ingest_token_file %s: %s", path,
-		    strerror(errno));
+	if ((fp = token_file_open(path, &why)) == NULL) {
+		*cause = xasprintf("ingest_token_file %s", why);
+		free(why);
 		return -1;
 	}
-	if (fstat(fd, &st) == 0 && (st.st_mode & S_IROTH))
-		log_warnx("ingest_token_file %s is world-readable", path);
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n < 0) {
-		*cause = xasprintf("ingest_token_file %s: %s", path,
-		    strerror(errno));
+	while (fgets(line, sizeof line, fp) != NULL &&
+	    (n = token_fields(line, f)) == 0)
+		;
+	fclose(fp);
+	if (n != 1) {
+		explicit_bzero(line, sizeof line);
+		*cause = xasprintf("ingest_token_file %s: %s", path, n == 0 ?
+		    "empty: no token in it" : "not one token on a line of its "
+		    "own (8-256 printable bytes, none longer than that, no "
+		    "spaces, ':' or ',')");
 		return -1;
 	}
-	buf[n] = '\0';
-	len = strcspn(buf, "\r\n");
-	buf[len] = '\0';
-	while (len > 0 && isspace((unsigned char)buf[len - 1]))
-		buf[--len] = '\0';
-	if (len == 0 || (size_t)n == sizeof buf - 1) {
-		*cause = xasprintf("ingest_token_file %s: %s", path,
-		    len == 0 ? "empty" : "longer than 4096 bytes");
-		return -1;
-	}
-	*token = xstrdup(buf);
+	*token = xstrdup(f[0]);
+	explicit_bzero(line, sizeof line);
 	return 0;
-}
-
-/* Check the token's characters: it goes into a header line. */
-static int
-cdconf_token_ok(const char *t)
-{
-	for (; *t != '\0'; t++) {
-		if (*t <= ' ' || *t == 0x7f)
-			return 0;
-	}
-	return 1;
 }
 
 /* Treat an empty string setting as not set. */
@@ -338,8 +324,9 @@ cdconf_resolve(struct cd_conf *c, struct cd_settings *s, char **cause)
 	else if ((env = getenv("AGENTVIS_INGEST_TOKEN")) != NULL &&
 	    *env != '\0')
 		s->token = xstrdup(env);
-	if (s->token != NULL && !cdconf_token_ok(s->token)) {
-		*cause = xstrdup("ingest token: spaces or control characters");
+	if (s->token != NULL && !token_ok(s->token, strlen(s->token))) {
+		*cause = xstrdup("ingest token: want 8-256 printable bytes, no "
+		    "spaces, ':' or ','");
 		goto fail;
 	}
 	return 0;

@@ -6,12 +6,11 @@
  * here.
  *
  * Tokens only ever come from files (never argv, never the environment of
- * a shell history); a token file readable by others is refused, like ssh
- * refuses a loose private key.
+ * a shell history); lib/token.c has their syntax and the policy for
+ * their files, which collectord follows too.
  */
 #include "config.h"
 
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include "gateway.h"
 #include "ratelimit.h"
 #include "timefmt.h"
+#include "token.h"
 #include "http.h"
 #include "xmalloc.h"
 
@@ -58,73 +58,43 @@ auth_add(struct gw_auth *a, enum gw_tokkind kind, const char *tok,
 	}
 }
 
-/* A token is printable ASCII without spaces, ':' or ',', 8..256 bytes. */
-static int
-auth_token_ok(const char *tok, size_t len)
-{
-	size_t	i;
-
-	if (len < 8 || len > 256)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (tok[i] <= ' ' || tok[i] > '~' || tok[i] == ':' ||
-		    tok[i] == ',')
-			return 0;
-	return 1;
-}
-
-/* "TOKEN:USER[:PROJECT]" from user_tokens. */
+/*
+ * One user_tokens entry: a token line, TOKEN:USER[:PROJECT] (a
+ * configuration list splits at spaces, so its fields take the ':').
+ */
 static int
 auth_add_userspec(struct gw_auth *a, const char *spec, char **cause)
 {
-	const char	*c1, *c2;
-	char		*user, *project = NULL;
+	char	*line, *f[3];
+	int	 n;
 
-	c1 = strchr(spec, ':');
-	if (c1 == NULL || !auth_token_ok(spec, (size_t)(c1 - spec)) ||
-	    c1[1] == '\0' || c1[1] == ':')
-		goto bad;
-	c2 = strchr(c1 + 1, ':');
-	if (c2 != NULL) {
-		if (c2[1] == '\0' || strchr(c2 + 1, ':') != NULL)
-			goto bad;
-		user = xstrndup(c1 + 1, (size_t)(c2 - c1 - 1));
-		project = xstrdup(c2 + 1);
-	} else
-		user = xstrdup(c1 + 1);
-	auth_add(a, GW_TOK_USER, spec, (size_t)(c1 - spec), user, project);
-	free(user);
-	free(project);
+	line = xstrdup(spec);
+	if ((n = token_fields(line, f)) < 2) {
+		free(line);
+		*cause = xasprintf("user_tokens: bad entry (want "
+		    "TOKEN:USER[:PROJECT], token %d-%d printable bytes)",
+		    TOKEN_MIN, TOKEN_MAX);
+		return -1;
+	}
+	auth_add(a, GW_TOK_USER, f[0], strlen(f[0]), f[1], n > 2 ? f[2] : NULL);
+	free(line);
 	return 0;
-bad:
-	*cause = xasprintf("user_tokens: bad entry (want TOKEN:USER[:PROJECT]"
-	    ", token 8-256 printable bytes)");
-	return -1;
 }
 
 /*
- * Read a token file: one token per line (ingest) or "TOKEN USER
- * [PROJECT]" (users); # comments and blank lines ignored.
+ * A token file: one token line per token ("TOKEN" for ingest, "TOKEN
+ * USER [PROJECT]" for users), blank lines and # comments allowed.
  */
 static int
 auth_load_file(struct gw_auth *a, const char *path, enum gw_tokkind kind,
     char **cause)
 {
 	FILE		*fp;
-	struct stat	 sb;
-	char		 line[AUTH_LINE_MAX], *f[4], *p, *save;
+	char		 line[AUTH_LINE_MAX], *f[3];
 	int		 lineno = 0, nf;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
+	if ((fp = token_file_open(path, cause)) == NULL)
 		return -1;
-	}
-	if (fstat(fileno(fp), &sb) == 0 && (sb.st_mode & S_IROTH)) {
-		*cause = xasprintf("%s: token file is readable by others "
-		    "(chmod o-r)", path);
-		fclose(fp);
-		return -1;
-	}
 	while (fgets(line, sizeof line, fp) != NULL) {
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(fp)) {
@@ -132,20 +102,10 @@ auth_load_file(struct gw_auth *a, const char *path, enum gw_tokkind kind,
 			    lineno);
 			goto fail;
 		}
-		if ((p = strchr(line, '#')) != NULL)
-			*p = '\0';
-		nf = 0;
-		for (p = strtok_r(line, " \t\r\n", &save); p != NULL;
-		    p = strtok_r(NULL, " \t\r\n", &save)) {
-			if (nf == 4)
-				break;
-			f[nf++] = p;
-		}
-		if (nf == 0)
+		if ((nf = token_fields(line, f)) == 0)
 			continue;
-		if (!auth_token_ok(f[0], strlen(f[0])) ||
-		    (kind == GW_TOK_INGEST && nf != 1) ||
-		    (kind == GW_TOK_USER && (nf < 2 || nf > 3))) {
+		if (nf < 0 || (kind == GW_TOK_INGEST && nf != 1) ||
+		    (kind == GW_TOK_USER && nf < 2)) {
 			*cause = xasprintf("%s:%d: bad token line (want %s)",
 			    path, lineno, kind == GW_TOK_INGEST ? "TOKEN" :
 			    "TOKEN USER [PROJECT]");
@@ -169,7 +129,7 @@ auth_load(struct gw_auth *a, const struct gw_config *c, char **cause)
 
 	memset(a, 0, sizeof *a);
 	for (i = 0; i < c->ingest_tokens.n; i++) {
-		if (!auth_token_ok(c->ingest_tokens.v[i],
+		if (!token_ok(c->ingest_tokens.v[i],
 		    strlen(c->ingest_tokens.v[i]))) {
 			*cause = xstrdup("ingest_tokens: a token must be 8-256 "
 			    "printable bytes without ':' or ','");
@@ -179,7 +139,7 @@ auth_load(struct gw_auth *a, const struct gw_config *c, char **cause)
 		    strlen(c->ingest_tokens.v[i]), NULL, NULL);
 	}
 	for (i = 0; i < c->admin_tokens.n; i++) {
-		if (!auth_token_ok(c->admin_tokens.v[i],
+		if (!token_ok(c->admin_tokens.v[i],
 		    strlen(c->admin_tokens.v[i]))) {
 			*cause = xstrdup("admin_tokens: a token must be 8-256 "
 			    "printable bytes without ':' or ','");

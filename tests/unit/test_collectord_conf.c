@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,9 +180,18 @@ START_TEST(test_token_sources)
 		cdconf_settings_free(&s);
 		cdconf_free(&c);
 
+		/* Readable by others: refused, as gatewayd refuses it. */
+		chmod(path, 0644);
+		snprintf(text, sizeof text, "ingest_token_file = %s\n", path);
+		refused(text, "readable by others");
+		chmod(path, 0640);
+		ck_assert_int_eq(resolve(text), 0);
+		ck_assert_str_eq(s.token, "from-file");
+		cdconf_settings_free(&s);
+		cdconf_free(&c);
+
 		fp = fopen(path, "w");
 		fclose(fp);
-		snprintf(text, sizeof text, "ingest_token_file = %s\n", path);
 		refused(text, "empty");
 		fp = fopen(path, "w");
 		for (fd = 0; fd < 5000; fd++)

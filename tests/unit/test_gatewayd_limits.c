@@ -224,13 +224,15 @@ START_TEST(test_token_files)
 	snprintf(path, sizeof path, "%s/users", dir);
 	fp = fopen(path, "w");
 	fputs("# user tokens\n\ncarol-token carol\n"
-	    "dave-token  dave  projD  # scoped\n", fp);
+	    "dave-token  dave  projD  # scoped\n"
+	    "erin-token:erin:projE\n", fp);	/* the configuration's form */
 	fclose(fp);
 	chmod(path, 0600);
 	snprintf(text, sizeof text, "user_token_file = %s\n", path);
 	ck_assert_int_eq(tokens(text, &a, &cause), 0);
-	ck_assert_uint_eq(a.nuser, 2);
+	ck_assert_uint_eq(a.nuser, 3);
 	ck_assert_str_eq(auth_find(&a, "dave-token")->project, "projD");
+	ck_assert_str_eq(auth_find(&a, "erin-token")->user, "erin");
 	auth_free(&a);
 
 	/* Readable by others: refused. */
