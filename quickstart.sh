@@ -24,7 +24,7 @@ MODE=${1:-run}
 PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	libevent-dev libjson-c-dev libwebsockets-dev uuid-dev check libsqlite3-dev
-	libpq-dev libhiredis-dev
+	libpq-dev
 	postgresql sqlite3 curl jq mandoc procps psmisc socat util-linux python3
 	nodejs npm chromium
 	clang libclang-rt-14-dev valgrind hyperfine wrk
