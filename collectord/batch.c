@@ -3,14 +3,15 @@
  *
  * The body is put together as text: every record already is one compact
  * JSON object (written by json-c when it was accepted), so joining them
- * with commas makes a valid array without parsing anything again.
+ * with commas makes a valid array without parsing anything again. The
+ * two strings around them are quoted by avjson_quote, as json-c would.
  */
 #include "config.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "avjson.h"
 #include "batch.h"
 #include "xmalloc.h"
 
@@ -146,13 +147,20 @@ batch_end(const struct batch *b)
 char *
 batch_body(const struct batch *b, const char *timestamp, size_t *len)
 {
-	char	*body, *p;
-	size_t	 i, cap, first = 1;
+	static const char	 head[] = "{\"events\":[";
+	static const char	 id[] = "],\"batch_id\":";
+	static const char	 ts[] = ",\"timestamp\":";
+	char			*body, *p;
+	size_t			 i, cap, idlen, tslen, first = 1;
 
-	cap = BATCH_OVERHEAD + strlen(timestamp) + b->len + b->n + 1;
+	idlen = avjson_quote(NULL, 0, b->id);
+	tslen = avjson_quote(NULL, 0, timestamp);
+	/* Records with a comma each, the quoted strings, '}' and the NUL. */
+	cap = sizeof head - 1 + b->len + b->n + sizeof id - 1 + idlen +
+	    sizeof ts - 1 + tslen + 2;
 	p = body = xmalloc(cap);
-	memcpy(p, "{\"events\":[", 11);
-	p += 11;
+	memcpy(p, head, sizeof head - 1);
+	p += sizeof head - 1;
 	for (i = 0; i < b->n; i++) {
 		if (b->recs[i].dead)
 			continue;
@@ -162,8 +170,14 @@ batch_body(const struct batch *b, const char *timestamp, size_t *len)
 		memcpy(p, b->buf + b->recs[i].off, b->recs[i].len);
 		p += b->recs[i].len;
 	}
-	p += snprintf(p, cap - (p - body),
-	    "],\"batch_id\":\"%s\",\"timestamp\":\"%s\"}", b->id, timestamp);
+	memcpy(p, id, sizeof id - 1);
+	p += sizeof id - 1;
+	p += avjson_quote(p, idlen + 1, b->id);
+	memcpy(p, ts, sizeof ts - 1);
+	p += sizeof ts - 1;
+	p += avjson_quote(p, tslen + 1, timestamp);
+	*p++ = '}';
+	*p = '\0';
 	*len = p - body;
 	return body;
 }

@@ -59,7 +59,11 @@ deadletter_append(struct collectord *cd, const char *line, size_t len)
 	return 0;
 }
 
-/* Append {"reason":…,"status":N,"event":{…}}. */
+/*
+ * Append {"reason":…,"status":N,"event":{…}}. The event goes in as the
+ * record's bytes, the text the gateway refused (json-c's already), and
+ * the reason through avjson_quote, so the line is what json-c would write.
+ */
 int
 deadletter_write(struct collectord *cd, const char *reason, int status,
     const char *event, size_t len)

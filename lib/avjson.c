@@ -1,21 +1,27 @@
 /*
  * avjson.c: the one JSON codec, json-c with our limits.
  *
- * Parsing is strict RFC 8259 (json-c's STRICT mode plus UTF-8 validation),
- * depth-limited, and must consume the whole buffer except trailing
- * whitespace. json-c 0.16's strict mode still lets through single-quoted
- * strings, NaN and Infinity, raw control characters inside strings and
- * numbers like "1."; a cheap lexical pass before json-c refuses those,
- * and NUL bytes, which json-c would stop at and C consumers of the
- * strings would silently truncate at. The same pass checks that strings
- * are well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates):
- * json-c's JSON_TOKENER_VALIDATE_UTF8 costs 5,700 instructions on a
- * 430-byte event, 16% of the parse, and lets encoded surrogates through,
- * while here ASCII costs nothing extra. json-c does all the real parsing.
+ * Parsing is strict RFC 8259 (json-c's STRICT mode plus its UTF-8
+ * validation), depth-limited, and must consume the whole buffer except
+ * trailing whitespace. json-c 0.16's strict mode still lets through
+ * single-quoted strings, NaN and Infinity, raw control characters inside
+ * strings and numbers like "1."; a cheap lexical pass before json-c
+ * refuses those, and NUL bytes, which json-c would stop at and C
+ * consumers of the strings would silently truncate at.
  *
- * One tokener per thread is kept and reset between parses: creating one
- * costs an allocation of its whole depth stack, which showed in the
- * validator benchmark.
+ * UTF-8 is json-c's JSON_TOKENER_VALIDATE_UTF8, which only counts
+ * continuation bytes: it refuses bytes that cannot start a sequence,
+ * stray continuation bytes and sequences cut short, but takes any lead
+ * byte C0-F7 with the right number of continuations. The lexical pass
+ * refuses what that lets through and RFC 3629 forbids (overlong forms,
+ * encoded surrogates, code points past U+10FFFF); it stops only at the
+ * lead bytes that can start one, so other non-ASCII text costs it
+ * nothing. test_lib_avjson holds json-c to each half of this split.
+ *
+ * One tokener per thread is kept and reset between parses (and replaced
+ * after a failed one, see avjson_tokener_drop): creating one costs an
+ * allocation of its whole depth stack, which showed in the validator
+ * benchmark.
  */
 #include "config.h"
 
@@ -35,10 +41,25 @@ avjson_tokener(void)
 		avjson_tok = json_tokener_new_ex(AVJSON_MAX_DEPTH);
 		if (avjson_tok == NULL)
 			fatalx("json_tokener_new_ex failed");
-		json_tokener_set_flags(avjson_tok, JSON_TOKENER_STRICT);
+		json_tokener_set_flags(avjson_tok,
+		    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	} else
 		json_tokener_reset(avjson_tok);
 	return avjson_tok;
+}
+
+/*
+ * Forget the thread's tokener after a failed parse. json_tokener_reset
+ * leaves a pending high surrogate in place (json-c 0.16, and still
+ * upstream): after a text that fails just past "\ud800\u", the next
+ * text, another client's, would get a U+FFFD before its first \u escape.
+ * Failures are the rare path; the next parse allocates a new tokener.
+ */
+static void
+avjson_tokener_drop(void)
+{
+	json_tokener_free(avjson_tok);
+	avjson_tok = NULL;
 }
 
 /* Fill err (if any) with offset and reason. */
@@ -70,15 +91,15 @@ static const unsigned char avjson_plain[256] = {
 	['l'] = 1, ['s'] = 1, ['n'] = 1,
 };
 
-/* Inside a string: bytes that end the fast skip ('"', '\\', controls, non-ASCII). */
+/*
+ * Inside a string: bytes that end the fast skip: '"', '\\', controls, and
+ * the lead bytes avjson_utf8_refused looks at. Other non-ASCII bytes are
+ * json-c's to check.
+ */
 static const unsigned char avjson_strstop[256] = {
-	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1,
-	[0x06] = 1, [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1,
-	[0x0c] = 1, [0x0d] = 1, [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1,
-	[0x12] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1,
-	[0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1, [0x1c] = 1, [0x1d] = 1,
-	[0x1e] = 1, [0x1f] = 1, ['"'] = 1, ['\\'] = 1,
-	[0x80 ... 0xff] = 1,
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+	[0xc0] = 1, [0xc1] = 1, [0xe0] = 1, [0xed] = 1, [0xf0] = 1,
+	[0xf4 ... 0xf7] = 1,
 };
 
 /* 1 for an ASCII digit. */
@@ -89,38 +110,30 @@ avjson_isdigit(unsigned char c)
 }
 
 /*
- * Length of the well-formed UTF-8 sequence at p (RFC 3629 table 3-7),
- * or 0 if it is not one.
+ * 1 if the sequence at lead byte p[0] is one that json-c's UTF-8 check
+ * takes although RFC 3629 forbids it: an overlong form, an encoded
+ * surrogate (ED A0 80) or a code point past U+10FFFF. A sequence cut
+ * short is left to json-c, which refuses it.
  */
-static size_t
-avjson_utf8_len(const unsigned char *p, size_t left)
+static int
+avjson_utf8_refused(const unsigned char *p, size_t left)
 {
-	unsigned char	lo = 0x80, hi = 0xbf;
-	size_t		n, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;		/* overlong */
-		else if (p[0] == 0xed)
-			hi = 0x9f;		/* surrogates */
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;		/* overlong */
-		else if (p[0] == 0xf4)
-			hi = 0x8f;		/* past U+10FFFF */
-	} else
+	/* C0 and C1 start only overlong forms, F5-F7 only past U+10FFFF. */
+	if (p[0] == 0xc0 || p[0] == 0xc1 || p[0] >= 0xf5)
+		return 1;
+	if (left < 2 || (p[1] & 0xc0) != 0x80)
 		return 0;
-	if (left < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++) {
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
+	switch (p[0]) {
+	case 0xe0:
+		return p[1] < 0xa0;	/* overlong */
+	case 0xed:
+		return p[1] > 0x9f;	/* U+D800-U+DFFF */
+	case 0xf0:
+		return p[1] < 0x90;	/* overlong */
+	case 0xf4:
+		return p[1] > 0x8f;	/* past U+10FFFF */
 	}
-	return n;
+	return 0;
 }
 
 /*
@@ -130,7 +143,7 @@ avjson_utf8_len(const unsigned char *p, size_t left)
 static int
 avjson_prescan(const unsigned char *p, size_t len, struct avjson_error *err)
 {
-	size_t	i = 0, start, n;
+	size_t	i = 0, start;
 
 	while (i < len) {
 		if (p[i] == '"') {
@@ -144,11 +157,10 @@ avjson_prescan(const unsigned char *p, size_t len, struct avjson_error *err)
 					continue;
 				}
 				if (p[i] >= 0x80) {
-					if ((n = avjson_utf8_len(p + i, len - i)) == 0) {
+					if (avjson_utf8_refused(p + i, len - i)) {
 						avjson_fail(err, i, "invalid UTF-8");
 						return -1;
 					}
-					i += n - 1;
 					continue;
 				}
 				avjson_fail(err, i, p[i] == '\0' ? "NUL byte" :
@@ -223,6 +235,7 @@ avjson_parse(const char *buf, size_t len, struct avjson_error *err)
 		obj = json_tokener_parse_ex(tok, "", 1);
 		jerr = json_tokener_get_error(tok);
 		if (obj == NULL) {
+			avjson_tokener_drop();
 			avjson_fail(err, len, len == 0 ? "empty text" :
 			    "unexpected end of text");
 			return NULL;
@@ -230,8 +243,11 @@ avjson_parse(const char *buf, size_t len, struct avjson_error *err)
 		return obj;
 	}
 	if (obj == NULL) {
+		/* Ours or json-c's, a UTF-8 error reads the same. */
 		avjson_fail(err, json_tokener_get_parse_end(tok),
-		    json_tokener_error_desc(jerr));
+		    jerr == json_tokener_error_parse_utf8_string ?
+		    "invalid UTF-8" : json_tokener_error_desc(jerr));
+		avjson_tokener_drop();
 		return NULL;
 	}
 	for (end = json_tokener_get_parse_end(tok); end < len; end++) {

@@ -4,9 +4,10 @@
  *
  * Reply lines are written by hand into a caller's buffer: collectord
  * answers every request line and building a json-c object for each
- * "{"ok":true,…}" would cost more than the rest of the ack. The detail of
- * an error is escaped and cut at a character boundary so that a reply
- * line is always valid JSON and never longer than PROTO_REPLY_MAX.
+ * "{"ok":true,…}" would cost more than the rest of the ack. Every string
+ * in them goes through avjson_quote or avjson_quote_cut, so the text is
+ * json-c's; the detail of an error is cut at a character boundary so that
+ * a reply line is always valid JSON and never longer than PROTO_REPLY_MAX.
  */
 #include "config.h"
 
@@ -73,26 +74,29 @@ proto_reply_ok(char *buf, size_t cap, const char *event_id)
 size_t
 proto_reply_err(char *buf, size_t cap, enum proto_err e, const char *detail)
 {
-	int	n;
-	size_t	len;
+	static const char	 head[] = "{\"ok\":false,\"error\":";
+	static const char	 mid[] = ",\"detail\":";
+	const char		*name = proto_err_name(e);
+	size_t			 n = sizeof head - 1, q;
 
 	if (cap > PROTO_REPLY_MAX + 1)
 		cap = PROTO_REPLY_MAX + 1;
-	n = snprintf(buf, cap, "{\"ok\":false,\"error\":\"%s\",\"detail\":",
-	    proto_err_name(e));
+	q = avjson_quote(NULL, 0, name);
 	/* Room for the shortest detail "" and "}\n" plus the NUL. */
-	if (n < 0 || (size_t)n + 5 > cap) {
+	if (n + q + sizeof mid - 1 + 5 > cap) {
 		if (cap > 0)
 			buf[0] = '\0';
 		return 0;
 	}
-	len = (size_t)n;
-	len += avjson_quote_cut(buf + len, cap - len - 2,
-	    detail != NULL ? detail : "");
-	buf[len++] = '}';
-	buf[len++] = '\n';
-	buf[len] = '\0';
-	return len;
+	memcpy(buf, head, n);
+	n += avjson_quote(buf + n, q + 1, name);
+	memcpy(buf + n, mid, sizeof mid - 1);
+	n += sizeof mid - 1;
+	n += avjson_quote_cut(buf + n, cap - n - 2, detail != NULL ? detail : "");
+	buf[n++] = '}';
+	buf[n++] = '\n';
+	buf[n] = '\0';
+	return n;
 }
 
 /* Copy a string member of obj into dst (cut to fit); 1 if it was there. */

@@ -3,7 +3,9 @@
  * and validates, against parsing alone as the baseline (DESIGN §10:
  * figures are printed, never asserted), and evt_validate alone on an
  * already parsed event. The target is >= 500,000 events/s for a typical
- * ~400-byte event. Parsing is json-c's and dominates the sum.
+ * ~400-byte event. Parsing is json-c's and dominates the sum. A second
+ * event of the same shape with non-ASCII text is parsed too: checking
+ * UTF-8 costs most there.
  *
  * usage: bench_validate [seconds-per-run]   (default 1)
  */
@@ -31,13 +33,30 @@ static const char bench_event[] =
     "\"tool_use_id\":\"toolu_01ABCDEF\","
     "\"attempt\":1}}";
 
-/* Events per second of parse (and validate, when asked) over secs seconds. */
+/* The same with French, Japanese and emoji text: 510 bytes, 70 of them non-ASCII. */
+static const char bench_event_utf8[] =
+    "{\"event_type\":\"operation_allowed\","
+    "\"timestamp\":\"2026-11-26T16:35:09.123Z\","
+    "\"event_id\":\"3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70\","
+    "\"agent_id\":\"claude-code-7f3a9c\",\"agent_name\":\"r\xc3\xa9" "dacteur\","
+    "\"agent_role\":\"\xe4\xbd\x9c\xe6\xa5\xad\xe8\x80\x85\",\"operation\":\"write_file\","
+    "\"status\":\"success\",\"metadata\":{"
+    "\"session_id\":\"9c0e7a52-1d3b-4f6e-8a2c-5b7d9e1f3a4c\","
+    "\"project\":\"\xe3\x82\xa8\xe3\x83\xbc\xe3\x82\xb8\xe3\x82\xa7\xe3\x83\xb3\xe3\x83\x88\","
+    "\"trace_id\":\"trace-0001\",\"user_id\":\"z\xc3\xb6" "e\","
+    "\"tool_name\":\"Write\",\"tool_use_id\":\"toolu_01ABCDEF\","
+    "\"prompt\":\"\xc2\xab r\xc3\xa9sum\xc3\xa9 \xc2\xbb \xe2\x80\x94 "
+    "\xe3\x83\x95\xe3\x82\xa1\xe3\x82\xa4\xe3\x83\xab\xe3\x82\x92\xe6\x9b\xb8\xe3\x81\x8f "
+    "\xf0\x9f\x93\x9d\xe2\x9c\x85\","
+    "\"attempt\":1}}";
+
+/* Events per second of parse of text (and validate, when asked) over secs seconds. */
 static double
-bench_run(int validate, double secs, long *count)
+bench_run(const char *text, int validate, double secs, long *count)
 {
 	struct json_object	*ev;
 	struct evt_error	 errs[4];
-	size_t			 len = sizeof bench_event - 1;
+	size_t			 len = strlen(text);
 	int64_t			 start, now;
 	long			 n = 0, i;
 
@@ -45,7 +64,7 @@ bench_run(int validate, double secs, long *count)
 	do {
 		/* Check the clock every 1000 events: it costs as much as a parse. */
 		for (i = 0; i < 1000; i++) {
-			if ((ev = avjson_parse(bench_event, len, NULL)) == NULL) {
+			if ((ev = avjson_parse(text, len, NULL)) == NULL) {
 				fprintf(stderr, "bench event does not parse\n");
 				exit(1);
 			}
@@ -124,17 +143,19 @@ bench_validate_only(double secs, long *count)
 int
 main(int argc, char **argv)
 {
-	double	secs = argc > 1 ? atof(argv[1]) : 1.0, parse, both, val, raw;
-	long	np, nb, nv, nr;
+	double	secs = argc > 1 ? atof(argv[1]) : 1.0, parse, both, val, raw, utf8;
+	long	np, nb, nv, nr, nu;
 
 	if (secs <= 0)
 		secs = 1.0;
-	printf("event: %zu bytes\n", sizeof bench_event - 1);
-	bench_run(1, 0.1, &np);		/* warm up caches and the tokener */
+	printf("event: %zu bytes; non-ASCII event: %zu bytes\n",
+	    sizeof bench_event - 1, sizeof bench_event_utf8 - 1);
+	bench_run(bench_event, 1, 0.1, &np);	/* warm up caches and the tokener */
 	raw = bench_jsonc_raw(secs, &nr);
-	parse = bench_run(0, secs, &np);
-	both = bench_run(1, secs, &nb);
+	parse = bench_run(bench_event, 0, secs, &np);
+	both = bench_run(bench_event, 1, secs, &nb);
 	val = bench_validate_only(secs, &nv);
+	utf8 = bench_run(bench_event_utf8, 1, secs, &nu);
 	printf("json-c alone (floor):  %10.0f events/s (%ld events, %.0f ns/event)\n",
 	    raw, nr, 1e9 / raw);
 	printf("parse only (baseline): %10.0f events/s (%ld events, %.0f ns/event)\n",
@@ -143,6 +164,8 @@ main(int argc, char **argv)
 	    both, nb, 1e9 / both);
 	printf("validate only:         %10.0f events/s (%ld events, %.0f ns/event)\n",
 	    val, nv, 1e9 / val);
+	printf("non-ASCII, parse+val.: %10.0f events/s (%ld events, %.0f ns/event)\n",
+	    utf8, nu, 1e9 / utf8);
 	printf("parse+validate takes %.2fx the time of parse alone\n",
 	    parse / both);
 	printf("target >= 500000 events/s: parse+validate %s, validate only %s\n",

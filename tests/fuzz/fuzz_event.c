@@ -2,9 +2,12 @@
  * fuzz_event.c: the JSON codec and the validator under hostile input,
  * and the request path of collectord (proto_parse_event) with them.
  *
- * Whatever parses must serialise and parse back to the same text and
- * validate the same way; validation must never write more errors than
- * asked for; error strings must be terminated.
+ * Whatever parses must serialise and parse back to the same text, be
+ * UTF-8 as RFC 3629 has it (json-c's own check takes overlong forms and
+ * encoded surrogates; avjson_prescan must not), and validate the same
+ * way; validation must never write more errors than asked for; error
+ * strings must be terminated. avjson_quote must write what json-c
+ * writes for the input as a string.
  */
 #include "config.h"
 
@@ -17,6 +20,77 @@
 #include "proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/*
+ * 1 if s[0..len) is well-formed UTF-8 (RFC 3629 table 3-7): the oracle
+ * avjson_parse is held to, written apart from it on purpose.
+ */
+static int
+fuzz_utf8_ok(const unsigned char *s, size_t len)
+{
+	unsigned char	lo, hi;
+	size_t		i = 0, n, k;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+		if (s[i] >= 0xc2 && s[i] <= 0xdf)
+			n = 2;
+		else if (s[i] >= 0xe0 && s[i] <= 0xef) {
+			n = 3;
+			lo = s[i] == 0xe0 ? 0xa0 : lo;
+			hi = s[i] == 0xed ? 0x9f : hi;
+		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
+			n = 4;
+			lo = s[i] == 0xf0 ? 0x90 : lo;
+			hi = s[i] == 0xf4 ? 0x8f : hi;
+		} else
+			return 0;
+		if (len - i < n || s[i + 1] < lo || s[i + 1] > hi)
+			return 0;
+		for (k = 2; k < n; k++) {
+			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+				return 0;
+		}
+		i += n;
+	}
+	return 1;
+}
+
+/* The input as a C string, quoted by us and by json-c: the same bytes. */
+static void
+fuzz_quote(const uint8_t *data, size_t size)
+{
+	struct json_object	*o, *back;
+	const char		*want;
+	char			*str, *buf, cut[80];
+	size_t			 len, wlen, n;
+
+	str = strndup((const char *)data, size);
+	o = json_object_new_string(str);
+	want = avjson_str(o, &wlen);
+	len = avjson_quote(NULL, 0, str);
+	buf = malloc(len + 1);
+	if (len != wlen || avjson_quote(buf, len + 1, str) != len ||
+	    memcmp(buf, want, wlen + 1) != 0)
+		abort();
+	/* A cut literal of UTF-8 text is JSON for a prefix of it. */
+	n = avjson_quote_cut(cut, 3 + size % (sizeof cut - 3), str);
+	if (fuzz_utf8_ok((const unsigned char *)str, strlen(str))) {
+		if ((back = avjson_parse(cut, n, NULL)) == NULL ||
+		    strncmp(json_object_get_string(back), str,
+		    (size_t)json_object_get_string_len(back)) != 0)
+			abort();
+		json_object_put(back);
+	}
+	free(buf);
+	json_object_put(o);
+	free(str);
+}
 
 /* libFuzzer entry point. */
 int
@@ -36,6 +110,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else {
 		s = avjson_str(o, &len);
+		if (!fuzz_utf8_ok((const unsigned char *)s, len))
+			abort();
 		text = strndup(s, len);
 		if ((o2 = avjson_parse(text, len, NULL)) == NULL)
 			abort();
@@ -79,5 +155,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_object_put(o);
 		break;
 	}
+	fuzz_quote(data, size);
 	return 0;
 }

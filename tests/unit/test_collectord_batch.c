@@ -200,6 +200,43 @@ START_TEST(test_kill_and_truncate)
 }
 END_TEST
 
+START_TEST(test_body_matches_jsonc)
+{
+	static const char	 ts[] = "2026-11-26T16:35:09.123Z\"\\\n/\x01";
+	struct batch		 b = { 0 };
+	struct json_object	*o, *ev;
+	char			*body, *cause = NULL;
+	const char		*want;
+	size_t			 len, wlen, i;
+
+	/*
+	 * The hand-joined body is what json-c writes for the same object,
+	 * even around a timestamp that needs escaping.
+	 */
+	put(0, 4, 3);
+	ck_assert_int_eq(batch_fill(&b, sp, 100, 1 << 20, &cause), 4);
+	batch_kill(&b, 2);
+	body = batch_body(&b, ts, &len);
+	ck_assert_uint_eq(len, strlen(body));
+	o = json_object_new_object();
+	ev = json_object_new_array();
+	for (i = 0; i < b.n; i++) {
+		if (!b.recs[i].dead)
+			json_object_array_add(ev, avjson_parse(b.buf +
+			    b.recs[i].off, b.recs[i].len, NULL));
+	}
+	json_object_object_add(o, "events", ev);
+	json_object_object_add(o, "batch_id", json_object_new_string(b.id));
+	json_object_object_add(o, "timestamp", json_object_new_string(ts));
+	want = avjson_str(o, &wlen);
+	ck_assert_uint_eq(len, wlen);
+	ck_assert_str_eq(body, want);
+	json_object_put(o);
+	free(body);
+	batch_free(&b);
+}
+END_TEST
+
 static Suite *
 batch_suite(void)
 {
@@ -214,6 +251,7 @@ batch_suite(void)
 	tcase_add_test(tc, test_oversized_record_goes_alone);
 	tcase_add_test(tc, test_empty_spool);
 	tcase_add_test(tc, test_kill_and_truncate);
+	tcase_add_test(tc, test_body_matches_jsonc);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,7 @@
 /*
  * test_lib_avjson.c: the JSON codec: strictness, error offsets, limits,
- * compact output and string quoting.
+ * every class of malformed UTF-8 (and which of them json-c itself
+ * catches), compact output, and string quoting held to json-c's output.
  */
 #include "config.h"
 
@@ -112,19 +113,125 @@ END_TEST
 
 START_TEST(test_invalid_utf8)
 {
+	/* Bytes that start no sequence. */
 	bad("\"\xff\"", 3, 1, "invalid UTF-8");
-	bad("\"ab\xc3\"", 5, 3, "invalid UTF-8");		/* cut short */
-	bad("\"\xc3\xa9\xa9\"", 5, 3, "invalid UTF-8");	/* stray continuation */
-	bad("\"\xc0\xaf\"", 4, 1, "invalid UTF-8");		/* overlong '/' */
-	bad("\"\xe0\x80\xaf\"", 5, 1, "invalid UTF-8");	/* overlong */
-	bad("\"\xed\xa0\x80\"", 5, 1, "invalid UTF-8");	/* encoded surrogate */
-	bad("\"\xf4\x90\x80\x80\"", 6, 1, "invalid UTF-8");	/* past U+10FFFF */
-	bad("\"\xf0\x9f\x98\"", 5, 1, "invalid UTF-8");	/* truncated at the end */
+	bad("\"\xfe\"", 3, 1, "invalid UTF-8");
+	bad("\"ab\xf8\x88\x80\x80\x80\"", 9, 3, "invalid UTF-8");	/* 5-byte form */
+	/* Lone continuation bytes. */
+	bad("\"\x80\"", 3, 1, "invalid UTF-8");
+	bad("\"a\xbf" "b\"", 5, 2, "invalid UTF-8");
+	bad("\"\xc3\xa9\xa9\"", 5, 3, "invalid UTF-8");	/* after a whole one */
+	/* Sequences cut short: the offset is the byte that should continue. */
+	bad("\"ab\xc3\"", 5, 4, "invalid UTF-8");
+	bad("\"\xe2\x82\"", 4, 3, "invalid UTF-8");
+	bad("\"\xf0\x9f\x98\"", 5, 4, "invalid UTF-8");
+	bad("\"\xe2" "ab\"", 5, 2, "invalid UTF-8");
+	bad("\"\xc3\xc3\xa9\"", 5, 2, "invalid UTF-8");
+	bad("\"\xf0\x9f", 3, 3, "invalid UTF-8");		/* at the end of the text */
+	/* Overlong forms. */
+	bad("\"\xc0\xaf\"", 4, 1, "invalid UTF-8");		/* '/' in two bytes */
+	bad("\"\xc1\xbf\"", 4, 1, "invalid UTF-8");
+	bad("\"\xc0\x80\"", 4, 1, "invalid UTF-8");		/* NUL in two bytes */
+	bad("\"\xe0\x80\xaf\"", 5, 1, "invalid UTF-8");
+	bad("\"\xe0\x9f\xbf\"", 5, 1, "invalid UTF-8");
+	bad("\"\xf0\x80\x80\xaf\"", 6, 1, "invalid UTF-8");
+	bad("\"\xf0\x8f\xbf\xbf\"", 6, 1, "invalid UTF-8");
+	/* Surrogates encoded in UTF-8 (CESU-8), alone or as a pair. */
+	bad("\"\xed\xa0\x80\"", 5, 1, "invalid UTF-8");
+	bad("\"\xed\xbf\xbf\"", 5, 1, "invalid UTF-8");
+	bad("\"\xed\xa0\xbd\xed\xb8\x80\"", 8, 1, "invalid UTF-8");
+	/* Code points past U+10FFFF. */
+	bad("\"\xf4\x90\x80\x80\"", 6, 1, "invalid UTF-8");
+	bad("\"\xf5\x80\x80\x80\"", 6, 1, "invalid UTF-8");
+	bad("\"\xf7\xbf\xbf\xbf\"", 6, 1, "invalid UTF-8");
+	/* In a key, and after valid text, the offset still is the byte's. */
+	bad("{\"\xc0\xaf\":1}", 8, 2, "invalid UTF-8");
+	bad("{\"\xff\":1}", 7, 2, "invalid UTF-8");
+	bad("{\"a\":\"\xc3\xa9t\xc3\xa9\",\"b\":\"x\xed\xa0\x80\"}", 24, 19,
+	    "invalid UTF-8");
+	bad("{\"a\":\"\xc3\xa9t\xc3\xa9\",\"b\":\"x\x80\"}", 22, 19, "invalid UTF-8");
 	bad("[\xc3\xa9]", 4, 1, "unexpected character");	/* outside a string */
 	/* Every length of well-formed sequence passes through unchanged. */
 	good("\"\xc3\xa9 \xe2\x82\xac \xed\x9f\xbf \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf\"",
 	    "\"\xc3\xa9 \xe2\x82\xac \xed\x9f\xbf \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf\"");
 	good("{\"k\xc3\xa9\":\"\\u00e9\xc3\xa9\"}", "{\"k\xc3\xa9\":\"\xc3\xa9\xc3\xa9\"}");
+	/* The edges of each refused range: U+0080, U+0800, U+D7FF, U+E000, U+FFFF, U+10000. */
+	good("\"\xc2\x80\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf\xf0\x90\x80\x80\"",
+	    "\"\xc2\x80\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf\xf0\x90\x80\x80\"");
+}
+END_TEST
+
+START_TEST(test_escaped_nul)
+{
+	struct json_object	*o;
+
+	/*
+	 * "\u0000" is valid JSON: it parses, and the NUL stays in the
+	 * string so that evt_validate can refuse the field by name.
+	 */
+	o = avjson_parse("\"a\\u0000b\"", 10, NULL);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(json_object_get_string_len(o), 3);
+	ck_assert_mem_eq(json_object_get_string(o), "a\0b", 3);
+	json_object_put(o);
+}
+END_TEST
+
+/* 1 if json-c alone (strict, UTF-8 checked) takes text; *jerr its error. */
+static int
+jsonc_takes(const char *text, size_t len, enum json_tokener_error *jerr)
+{
+	struct json_tokener	*tok = json_tokener_new();
+	struct json_object	*o;
+
+	ck_assert_ptr_nonnull(tok);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	*jerr = json_tokener_get_error(tok);
+	json_tokener_free(tok);
+	json_object_put(o);
+	return o != NULL;
+}
+
+START_TEST(test_jsonc_gaps)
+{
+	static const struct {
+		const char	*text;
+		size_t		 len;
+	} delegated[] = {
+		{ "\"\xff\"", 3 }, { "\"\xf8\x88\x80\x80\x80\"", 7 },
+		{ "\"\x80\"", 3 }, { "\"\xc3\xa9\xa9\"", 5 },
+		{ "\"ab\xc3\"", 5 }, { "\"\xf0\x9f\x98\"", 5 },
+		{ "\"\xe2" "ab\"", 5 }, { "{\"\xff\":1}", 7 },
+	}, kept[] = {
+		{ "\"\xc0\xaf\"", 4 }, { "\"\xc1\xbf\"", 4 },
+		{ "\"\xe0\x80\xaf\"", 5 }, { "\"\xf0\x80\x80\xaf\"", 6 },
+		{ "\"\xed\xa0\x80\"", 5 }, { "\"\xf4\x90\x80\x80\"", 6 },
+		{ "\"\xf7\xbf\xbf\xbf\"", 6 }, { "{\"\xc0\xaf\":1}", 8 },
+		{ "\"a\nb\"", 5 }, { "{\"a\":1}\0", 8 }, { "{'a':1}", 7 },
+		{ "[NaN]", 5 }, { "[-Infinity]", 11 }, { "[1.]", 4 },
+	};
+	enum json_tokener_error	jerr;
+	size_t			i;
+
+	/*
+	 * What avjson_prescan leaves to json-c's VALIDATE_UTF8, json-c
+	 * must refuse as UTF-8 errors itself.
+	 */
+	for (i = 0; i < sizeof delegated / sizeof delegated[0]; i++) {
+		ck_assert_msg(!jsonc_takes(delegated[i].text, delegated[i].len,
+		    &jerr), "json-c took delegated case %zu", i);
+		ck_assert_int_eq(jerr, json_tokener_error_parse_utf8_string);
+	}
+	/*
+	 * What avjson_prescan checks itself json-c's strict, UTF-8 checked
+	 * mode takes (its UTF-8 check counts continuation bytes only).
+	 * Should a newer json-c refuse one, that check can go.
+	 */
+	for (i = 0; i < sizeof kept / sizeof kept[0]; i++)
+		ck_assert_msg(jsonc_takes(kept[i].text, kept[i].len, &jerr),
+		    "json-c refused kept case %zu: %s", i,
+		    json_tokener_error_desc(jerr));
 }
 END_TEST
 
@@ -197,6 +304,13 @@ START_TEST(test_reuse_after_error)
 	good("[3]", "[3]");
 	ck_assert_ptr_null(avjson_parse("12", 0, NULL));
 	good("7", "7");
+	/* A high surrogate pending at the failure must not reach the next text. */
+	ck_assert_ptr_null(avjson_parse("\"\\ud800\\uZZZZ\"", 14, NULL));
+	good("\"\\u0041\"", "\"A\"");
+	ck_assert_ptr_null(avjson_parse("\"\\ud800\\u", 9, NULL));
+	good("\"x\\u00e9\"", "\"x\xc3\xa9\"");
+	ck_assert_ptr_null(avjson_parse("[\"\\ud83d\\u\"]", 12, NULL));
+	good("[\"\\ud83d\\ude00\"]", "[\"\xf0\x9f\x98\x80\"]");
 }
 END_TEST
 
@@ -248,6 +362,133 @@ START_TEST(test_quote_round_trip)
 }
 END_TEST
 
+/* Hostile strings for the quoting tests; *n set to their number. Caller frees. */
+static char **
+hostile_strings(size_t *n)
+{
+	static const char *const fixed[] = {
+		"", "\x7f", "\"", "\\", "/", "\\/", "\"\\\"", "</script>",
+		"\\u0041", "a\"b\\c/d\x7f" "e",
+		"\xc3\xa9", "\xe2\x82\xac", "\xe2\x80\xa8", "\xe2\x80\xa9",
+		"line\xe2\x80\xa8sep\xe2\x80\xa9par", "\xf0\x9f\x98\x80",
+		"\xf4\x8f\xbf\xbf", "\xef\xbb\xbf" "bom", "a\xcc\x81",
+		/* Not UTF-8: both copy such bytes as they are. */
+		"\xff", "\x80", "\xe2\x82", "\xed\xa0\x80", "\xc0\xaf",
+	};
+	size_t		 nfixed = sizeof fixed / sizeof fixed[0], i, k = 0;
+	size_t		 longlen = 1 << 20;
+	char		**v, *all, *lng;
+
+	v = calloc(nfixed + 2 * 0x20 + 2, sizeof *v);
+	ck_assert_ptr_nonnull(v);
+	for (i = 0; i < nfixed; i++)
+		v[k++] = strdup(fixed[i]);
+	/* Every control byte alone and inside text. */
+	for (i = 0x01; i < 0x20; i++) {
+		v[k] = malloc(2);
+		v[k][0] = (char)i;
+		v[k++][1] = '\0';
+		v[k] = malloc(4);
+		v[k][0] = 'a';
+		v[k][1] = (char)i;
+		v[k][2] = 'b';
+		v[k++][3] = '\0';
+	}
+	/* Every byte 0x01-0xff in one string. */
+	all = malloc(256);
+	for (i = 1; i < 256; i++)
+		all[i - 1] = (char)i;
+	all[255] = '\0';
+	v[k++] = all;
+	/* A megabyte cycling through all of the above. */
+	lng = malloc(longlen + 1);
+	for (i = 0; i < longlen; i++)
+		lng[i] = all[i % 255];
+	lng[longlen] = '\0';
+	v[k++] = lng;
+	*n = k;
+	return v;
+}
+
+/* Free what hostile_strings returned. */
+static void
+hostile_free(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+START_TEST(test_quote_matches_jsonc)
+{
+	struct json_object	*o;
+	const char		*want;
+	char			**v, *buf;
+	size_t			 n, i, len, wlen;
+
+	/*
+	 * Every hand-built reply and record quotes through avjson_quote;
+	 * its text must be byte for byte what json-c writes for the same
+	 * string with avjson_str's flags.
+	 */
+	v = hostile_strings(&n);
+	for (i = 0; i < n; i++) {
+		o = json_object_new_string(v[i]);
+		want = avjson_str(o, &wlen);
+		len = avjson_quote(NULL, 0, v[i]);
+		ck_assert_msg(len == wlen, "string %zu: %zu bytes, json-c %zu",
+		    i, len, wlen);
+		buf = malloc(len + 1);
+		ck_assert_uint_eq(avjson_quote(buf, len + 1, v[i]), len);
+		ck_assert_msg(memcmp(buf, want, wlen + 1) == 0,
+		    "string %zu: %s, json-c %s", i, buf, want);
+		/* With room to spare, the cut form is the same text. */
+		ck_assert_uint_eq(avjson_quote_cut(buf, len + 1, v[i]), len);
+		ck_assert_msg(memcmp(buf, want, wlen + 1) == 0,
+		    "string %zu cut: %s, json-c %s", i, buf, want);
+		free(buf);
+		json_object_put(o);
+	}
+	hostile_free(v, n);
+}
+END_TEST
+
+START_TEST(test_quote_cut_matches_jsonc)
+{
+	static const char	 s[] = "a\"\\/\x01\n\xc3\xa9\xe2\x80\xa8\xf0\x9f\x98\x80\x7f" "z";
+	struct json_object	*o, *p;
+	const char		*want;
+	char			 buf[64];
+	size_t			 cap, n, wlen, plen, prev = 0;
+
+	/*
+	 * At every size the cut literal is json-c's text of a prefix of s
+	 * that ends on a character boundary, and never shorter than at
+	 * the size before.
+	 */
+	for (cap = 3; cap <= sizeof buf; cap++) {
+		n = avjson_quote_cut(buf, cap, s);
+		ck_assert_uint_lt(n, cap);
+		ck_assert_uint_ge(n, prev);
+		prev = n;
+		ck_assert_ptr_nonnull(p = avjson_parse(buf, n, NULL));
+		plen = (size_t)json_object_get_string_len(p);
+		ck_assert_mem_eq(json_object_get_string(p), s, plen);
+		ck_assert(plen == sizeof s - 1 ||
+		    ((unsigned char)s[plen] & 0xc0) != 0x80);
+		o = json_object_new_string_len(s, (int)plen);
+		want = avjson_str(o, &wlen);
+		ck_assert_uint_eq(n, wlen);
+		ck_assert_str_eq(buf, want);
+		json_object_put(o);
+		json_object_put(p);
+	}
+	ck_assert_uint_eq(prev, avjson_quote(NULL, 0, s));
+}
+END_TEST
+
 START_TEST(test_quote_cut)
 {
 	char			 buf[10];
@@ -291,6 +532,8 @@ avjson_suite(void)
 	tcase_add_test(tc, test_not_strict_json);
 	tcase_add_test(tc, test_truncated);
 	tcase_add_test(tc, test_invalid_utf8);
+	tcase_add_test(tc, test_escaped_nul);
+	tcase_add_test(tc, test_jsonc_gaps);
 	tcase_add_test(tc, test_explicit_length);
 	tcase_add_test(tc, test_depth);
 	tcase_add_test(tc, test_hostile_depth);
@@ -300,6 +543,8 @@ avjson_suite(void)
 	tcase_add_test(tc, test_quote);
 	tcase_add_test(tc, test_quote_round_trip);
 	tcase_add_test(tc, test_quote_cut);
+	tcase_add_test(tc, test_quote_matches_jsonc);
+	tcase_add_test(tc, test_quote_cut_matches_jsonc);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -77,6 +77,59 @@ START_TEST(test_reply_err_escaping)
 }
 END_TEST
 
+/* json-c's compact text of {"ok":false,"error":name,"detail":detail} plus "\n". */
+static char *
+jsonc_reply_err(const char *name, const char *detail)
+{
+	struct json_object	*o = json_object_new_object();
+	char			*s;
+	int			 n;
+
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	json_object_object_add(o, "error", json_object_new_string(name));
+	json_object_object_add(o, "detail", json_object_new_string(detail));
+	n = asprintf(&s, "%s\n", avjson_str(o, NULL));
+	ck_assert_int_gt(n, 0);
+	json_object_put(o);
+	return s;
+}
+
+START_TEST(test_reply_matches_jsonc)
+{
+	static const char *const details[] = {
+		"", "\"", "\\", "/", "a/b\\/c", "\x01\x02\x1f\x7f",
+		"\b\f\n\r\t", "\xe2\x80\xa8\xe2\x80\xa9", "\xf0\x9f\x98\x80 \xc3\xa9",
+		"\xff\x80", "</script><!--",
+	};
+	struct json_object	*o;
+	char			 buf[PROTO_REPLY_MAX + 1], *want;
+	size_t			 i, n;
+	int			 e;
+
+	/* The hand-written reply lines are byte for byte json-c's text. */
+	for (e = PROTO_VALIDATION; e <= PROTO_INTERNAL; e++) {
+		for (i = 0; i < sizeof details / sizeof details[0]; i++) {
+			n = proto_reply_err(buf, sizeof buf, (enum proto_err)e,
+			    details[i]);
+			want = jsonc_reply_err(proto_err_name((enum proto_err)e),
+			    details[i]);
+			ck_assert_uint_eq(n, strlen(want));
+			ck_assert_str_eq(buf, want);
+			free(want);
+		}
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "event_id",
+	    json_object_new_string("3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70"));
+	n = proto_reply_ok(buf, sizeof buf, "3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70");
+	ck_assert_uint_eq(buf[n - 1], '\n');
+	buf[n - 1] = '\0';
+	ck_assert_str_eq(buf, avjson_str(o, NULL));
+	json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_reply_err_truncation)
 {
 	char			 buf[4096], *detail;
@@ -350,6 +403,7 @@ proto_suite(void)
 	tcase_add_test(tc, test_reply_ok_bytes);
 	tcase_add_test(tc, test_reply_err_bytes);
 	tcase_add_test(tc, test_reply_err_escaping);
+	tcase_add_test(tc, test_reply_matches_jsonc);
 	tcase_add_test(tc, test_reply_err_truncation);
 	tcase_add_test(tc, test_reply_parse);
 	tcase_add_test(tc, test_reply_parse_bad);
