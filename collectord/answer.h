@@ -2,7 +2,8 @@
  * answer.h: reading what the gateway said about a refused batch.
  *
  * A 422 body is FastAPI's {"detail":[{"loc":["events",i,…],"msg":…},…]}
- * (DESIGN §7); it comes from the network, so anything may be in it:
+ * (gatewayd(8), POST /api/v1/events/ingest); it comes from the network,
+ * so anything may be in it:
  * entries without loc, indexes out of range or not integers, messages
  * that are not strings. Only entries naming an event we sent count.
  */

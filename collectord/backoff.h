@@ -1,5 +1,5 @@
 /*
- * backoff.h: when to try the gateway again (DESIGN §6).
+ * backoff.h: when to try the gateway again.
  *
  * Attempt k (k = 1 for the first retry) waits retry_base_ms * 2^(k-1),
  * capped at retry_max_ms, with jitter: the wait is drawn uniformly from

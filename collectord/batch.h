@@ -1,5 +1,5 @@
 /*
- * batch.h: one request's worth of spooled events (DESIGN §6).
+ * batch.h: one request's worth of spooled events.
  *
  * A batch is read from the spool's release point onwards: at most
  * max_events records and a body of at most max_bytes (a single record

@@ -23,7 +23,11 @@ struct server;
 struct fwd;
 struct intake;
 
-/* Counters, reported under the seed's names first (DESIGN §6). */
+/*
+ * Counters, reported by cd_stats_json (collectord(8) lists each):
+ * totalEvents to lastError first, in the fixed order clients of the
+ * stats rely on, the newer ones after.
+ */
 struct cd_stats {
 	uint64_t	total_events;	/* accepted into the spool */
 	uint64_t	flushed_batches; /* requests answered 2xx */

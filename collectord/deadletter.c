@@ -4,7 +4,8 @@
  *	{"reason":"agent_id: field required","status":422,"event":{…}}
  *	{"reason":"…","source":"fallback:<file>","line":"<the raw line>"}
  *
- * The first form holds events the gateway refused for good (DESIGN §6),
+ * The first form holds events the gateway refused for good (a 4xx other
+ * than 408 and 429: collectord(8), "Gateway answers"),
  * the second lines of fallback files that were not valid events. The file
  * is opened for each write (these are rare) so that it can be rotated
  * under a running collectord, and synced before the event is released

@@ -1,5 +1,6 @@
 /*
- * forward.h: batches from the spool to gatewayd over HTTP/1.1 (DESIGN §6).
+ * forward.h: batches from the spool to gatewayd over HTTP/1.1 (the
+ * answers as collectord(8) documents them under "Gateway answers").
  *
  * One request in flight on one keep-alive connection. When it is idle a
  * new batch goes out at once; while one is in flight events gather for the

@@ -1,6 +1,6 @@
 /*
  * intake.h: taking in the files hookcli left in the fallback directory
- * while collectord was unreachable (DESIGN §4, §6).
+ * while collectord was unreachable (their format: agentvis-events(7)).
  *
  * The directory is scanned at start and every fallback_scan_ms. Each
  * finished file (fallback_is_ready) is read line by line; valid events are

@@ -1,5 +1,6 @@
 /*
- * server.h: the Unix socket clients connect to (DESIGN §5).
+ * server.h: the Unix socket clients connect to (the local protocol of
+ * agentvis-events(7)).
  *
  * Every request line gets one reply line, in order. Replies to events are
  * held back until the spool commit that holds those events has returned

@@ -1,5 +1,5 @@
 /*
- * spool.h: collectord's durable queue of accepted events (DESIGN §6).
+ * spool.h: collectord's durable queue of accepted events.
  *
  * The spool is a directory of append-only segment files
  * ("<16 hex digits>.seg"), each a run of records:

@@ -256,7 +256,7 @@ access_who(struct gw *gw, struct lws *wsi, enum gw_tokkind need,
 		return 0;
 	}
 	if (!gw->auth_on) {
-		/* Loopback without tokens: the seed's trust model. */
+		/* Loopback without tokens: every local caller is trusted. */
 		who->admin = 1;
 		strcpy(who->user, has_quser ? quser : "anonymous");
 		return 0;

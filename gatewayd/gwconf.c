@@ -1,5 +1,5 @@
 /*
- * gwconf.c: gatewayd.conf as one table of keys (STYLE.md §8): the same
+ * gwconf.c: gatewayd.conf as one table of keys for lib/conf.c: the same
  * table fills the defaults, parses the file, checks it (-n) and prints
  * it (-n -v). gatewayd.conf(5) documents every key listed here.
  */

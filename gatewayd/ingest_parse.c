@@ -178,7 +178,7 @@ ingest_parse(const char *body, size_t len, long long count,
 	}
 
 	if (json_object_object_get_ex(root, "events", &events)) {
-		/* The seed's batch: {events:[…], batch_id, timestamp}. */
+		/* collectord's batch: {events:[…], batch_id, timestamp}. */
 		if (!json_object_is_type(events, json_type_array)) {
 			*reply = ingest_shape_error("events",
 			    "Input should be a valid list", "list_type");

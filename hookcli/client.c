@@ -1,6 +1,6 @@
 /*
- * client.c: one connection to collectord (DESIGN §5), bounded by the
- * run's deadline.
+ * client.c: one connection to collectord (the local protocol of
+ * agentvis-events(7)), bounded by the run's deadline.
  *
  * The socket is non-blocking from the start, so neither connect(2) nor a
  * write to a collectord that stopped reading can stall past the deadline.

@@ -3,8 +3,8 @@
  *
  * Each line ends in exactly one state. Acked means collectord has it in its
  * spool. A validation or too_large answer is final (sending it again
- * cannot help). busy is final too: collectord's spool is full, and the
- * contract (DESIGN §4) is to say so with exit 75, not to fill the disk
+ * cannot help). busy is final too: collectord's spool is full, and
+ * hookcli(1) says so (exit 75 with --strict) rather than fill the disk
  * through the back door.
  *
  * Everything else is parked in the fallback dir: collectord unreachable,

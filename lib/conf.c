@@ -1,5 +1,5 @@
 /*
- * conf.c: the config-table parser (STYLE.md §8).
+ * conf.c: the config-table parser.
  *
  * A program's settings are one table of struct conf_key, ended by an entry
  * with a NULL name. The table drives defaults, file parsing, command-line

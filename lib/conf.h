@@ -1,5 +1,5 @@
 /*
- * conf.h: the one config-table parser (STYLE.md §8).
+ * conf.h: the one config-table parser of both daemons.
  *
  * A program describes its settings as a table of keys; the same table
  * fills defaults, parses "key = value" files (# comments, blank lines,

@@ -1,5 +1,6 @@
 /*
- * event.c: the event model and its one strict validator (DESIGN §3).
+ * event.c: the event model and its one strict validator; the schema
+ * and its rules are documented in agentvis-events(7).
  *
  * The table of the 8 types lives here and only here: hookcli builds its
  * subcommands and defaults from it, collectord and gatewayd validate with
@@ -7,7 +8,7 @@
  *
  * The validator collects every problem rather than stopping at the first,
  * each with the field path, a message and a FastAPI-style type tag, so
- * gatewayd's 422 answers read like the seed's FastAPI ones. It walks the
+ * gatewayd's 422 answers read like a FastAPI service's. It walks the
  * object once and allocates nothing on the path of a valid event: it runs
  * for every event in collectord and again in gatewayd.
  */
@@ -437,7 +438,7 @@ evt_field_of(const char *key)
 	return -1;
 }
 
-/* Check ev against DESIGN §3; returns the number of problems (0 = valid). */
+/* Check ev against the schema; returns the number of problems (0 = valid). */
 int
 evt_validate(struct json_object *ev, unsigned flags, struct evt_error *errs,
     int nerr)

@@ -1,6 +1,6 @@
 /*
- * event.h: the agentvis event (DESIGN §3), its 8 types and the one strict
- * validator that hookcli, collectord and gatewayd share.
+ * event.h: the agentvis event (agentvis-events(7)), its 8 types and the
+ * one strict validator that hookcli, collectord and gatewayd share.
  *
  * Events are json-c objects throughout: the validator checks one in place,
  * evt_new() builds one with the per-type defaults filled in.
@@ -29,7 +29,7 @@ enum evt_type {
 	EVT__COUNT
 };
 
-/* Limits of DESIGN §3 and §5. */
+/* Limits of the schema and of one protocol line (agentvis-events(7)). */
 #define EVT_SHORT_MAX		256	/* bytes, for the short string fields */
 #define EVT_META_MAX_BYTES	16384	/* metadata serialised, compact */
 #define EVT_META_MAX_DEPTH	8	/* nesting levels below metadata */
@@ -69,7 +69,7 @@ struct evt_error {
 };
 
 /*
- * Check ev against DESIGN §3. Fills up to nerr errors (all problems, not
+ * Check ev against the schema. Fills up to nerr errors (all problems, not
  * only the first) and returns how many there were in total (0 = valid).
  * Never modifies ev.
  */

@@ -1,5 +1,5 @@
 /*
- * fallback.c: the fallback drop directory (DESIGN §4, §6).
+ * fallback.c: the fallback drop directory (agentvis-events(7)).
  *
  * hookcli writes here only when collectord cannot be reached, so this is
  * the rare path and may afford fsync: an event parked here was promised

@@ -1,6 +1,6 @@
 /*
  * fallback.h: the fallback drop directory shared by hookcli (writer) and
- * collectord (reader), DESIGN §4 and §6.
+ * collectord (reader); agentvis-events(7) documents it.
  *
  * When collectord is unreachable hookcli writes its event lines into
  * "<dir>/.tmp-<uuid>" with mode 0640, fsyncs, and renames to

@@ -1,6 +1,7 @@
 /*
  * proto.c: reply lines and request parsing of the local protocol
- * (DESIGN §5), shared by collectord (server) and hookcli (client).
+ * (agentvis-events(7), LOCAL WIRE PROTOCOL), shared by collectord
+ * (server) and hookcli (client).
  *
  * Reply lines are written by hand into a caller's buffer: collectord
  * answers every request line and building a json-c object for each

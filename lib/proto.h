@@ -1,5 +1,6 @@
 /*
- * proto.h: the local protocol between hookcli and collectord (DESIGN §5).
+ * proto.h: the local protocol between hookcli and collectord
+ * (agentvis-events(7), LOCAL WIRE PROTOCOL).
  *
  * Requests are NDJSON lines: an event, or a control line {"cmd":"stats"} /
  * {"cmd":"ping"}. Every request line gets exactly one reply line, in order:

@@ -1,7 +1,7 @@
 /*
- * memory.c: the seed's store ("memory"): per event type a FIFO of
- * at most memory_per_type events (1000), the oldest evicted first, lost
- * on restart. Sequence numbers are global and start again at 1 on each
+ * memory.c: the store without a disk ("memory"): per event type a FIFO
+ * of at most memory_per_type events (1000), the oldest evicted first,
+ * lost on restart. Sequence numbers are global and start again at 1 on each
  * start, which is the best a store without a disk can do: a client that
  * resumes with a seq above last_seq gets only live events.
  *
@@ -23,7 +23,7 @@
 #include "timefmt.h"
 #include "xmalloc.h"
 
-/* The seed's cap per type. */
+/* Events kept per type when no memory_per_type is given. */
 #define MEM_PER_TYPE_DEFAULT	1000
 /* Agent rows kept; past it the least recently seen one is dropped. */
 #define MEM_AGENTS_MAX		10000

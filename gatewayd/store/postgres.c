@@ -1,6 +1,6 @@
 /*
  * postgres.c: the shared store ("postgres://…", a libpq URI), for
- * several gatewayd behind a load balancer (DESIGN §9).
+ * several gatewayd behind a load balancer.
  *
  * Several writers share one seq: each batch takes the row lock of
  * agentvis_meta.last_seq first (SELECT … FOR UPDATE) and holds it to its

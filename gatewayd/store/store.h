@@ -1,7 +1,8 @@
 /*
  * store.h: where gatewayd keeps events, behind one small interface with
- * several back ends: "sqlite:PATH" (default; WAL), "memory" (the seed's
- * behaviour: at most 1000 per type, FIFO) and, later, "postgres://…".
+ * several back ends: "sqlite:PATH" (default; WAL), "memory" (at most
+ * memory_per_type per type, FIFO, lost on restart) and "postgres://…"
+ * (when built with libpq).
  *
  * The store owns sequence numbers: seq is store-wide, strictly increasing
  * and never reused, also across restarts (SQLite) so clients resuming with
@@ -36,7 +37,7 @@ struct store_batch;
 struct store_opts {
 	long long	retain_events;	/* keep at most this many events; 0 = no limit */
 	long long	retain_days;	/* drop events older than this; 0 = keep */
-	long long	memory_per_type; /* memory store: per-type cap (seed: 1000) */
+	long long	memory_per_type; /* memory store: per-type cap (1000) */
 };
 
 /* A query of the read API and of the WebSocket `since` replay. */

@@ -1,5 +1,6 @@
 #!/bin/bash
-# bench_collectord.sh: collectord's figures against the targets of issue 3.
+# bench_collectord.sh: collectord's figures against its targets (the
+# README's Figures).
 #
 #   1. events/s accepted and acked into the spool over persistent pipelined
 #      connections, collectord pinned to one core (taskset), for
@@ -12,7 +13,7 @@
 #   3. ack -> POST latency at 100 events/s: the client's ack time against
 #      the fake gateway's arrival time of each event; targets p50 1 ms,
 #      p99 5 ms.
-#   4. RSS while BENCH_SPOOL_MB (default 128; 1024 for the issue's 1 GiB)
+#   4. RSS while BENCH_SPOOL_MB (default 128; 1024 for the README's 1 GiB)
 #      of events sit in the spool during a gateway outage; target 16 MiB.
 #
 # The load generator is tests/integration/collector_client (C, poll()
@@ -115,7 +116,7 @@ gw() { echo "$1" >"$T/gw/mode.tmp" && mv "$T/gw/mode.tmp" "$T/gw/mode"; }
 
 echo "collectord $("$COLLECTORD" --version | cut -d' ' -f2), $NCPU cores," \
     "collectord on ${ON_D:-any core}, load on ${ON_L:-any core}"
-echo "seed baseline: ~150 ms per event in the original pipeline (~7 events/s)"
+echo "prototype baseline: ~150 ms per event in the original prototype (~7 events/s)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); best of $RUNS runs"
 
 # Baseline: the same protocol, validated and acked, no spool, no forwarding.
@@ -182,7 +183,7 @@ if [ "$n" -gt 0 ]; then
 	p50=$(awk -v n="$n" 'NR == int(n * 0.50) + 1 { print $1 / 1000 }' "$T/lat")
 	p99=$(awk -v n="$n" 'NR == int(n * 0.99) + 1 { print $1 / 1000 }' "$T/lat")
 	max=$(tail -1 "$T/lat" | awk '{ print $1 / 1000 }')
-	echo "   $n events: p50 ${p50} ms, p99 ${p99} ms, max ${max} ms (vs the seed's ~150 ms)"
+	echo "   $n events: p50 ${p50} ms, p99 ${p99} ms, max ${max} ms (vs the original prototype's ~150 ms)"
 fi
 stop_cd
 fi

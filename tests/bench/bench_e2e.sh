@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench_e2e.sh: the whole pipeline's figures, hookcli -> collectord ->
-# gatewayd (SQLite) -> WebSocket, beside the seed's (~150 ms end to end,
-# 100 events/s). Figures only, never a pass/fail: five other programs
+# gatewayd (SQLite) -> WebSocket, beside the original prototype's
+# (Node.js + FastAPI: ~150 ms end to end, 100 events/s). Figures only, never a pass/fail: five other programs
 # share the 2 cores, so the load average is printed with them.
 #
 #  1. latency: e2e_pacer starts real hookcli processes at 100 and at
@@ -332,7 +332,7 @@ echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 echo
 echo "== summary"
 {
-	echo "metric|agentvis|target|seed"
+	echo "metric|agentvis|target|prototype"
 	echo "hookcli start -> WebSocket at 100/s, p50|$L100_50 ms|<= 5 ms|~150 ms"
 	echo "hookcli start -> WebSocket at 100/s, p99|$L100_99 ms|<= 20 ms|-"
 	echo "hookcli start -> WebSocket at 1,000/s, p50 / p99|$L1K_50 / $L1K_99 ms|-|- (100 events/s max)"

@@ -1,6 +1,7 @@
 -- bench_gatewayd_ingest.lua: wrk script for bench_gatewayd.sh. Each
 -- request is a batch of 100 valid events with event_ids unique per
--- thread and run (so none is a duplicate), the seed's headers and body.
+-- thread and run (so none is a duplicate), with the original prototype's
+-- headers (X-Event-Source: visibility-pipeline) and batch body.
 local threads = {}
 local run = os.time() % 65536
 

@@ -1,7 +1,7 @@
 /*
  * bench_validate.c: how many typical events per second one core parses
- * and validates, against parsing alone as the baseline (DESIGN §10:
- * figures are printed, never asserted), and evt_validate alone on an
+ * and validates, against parsing alone as the baseline (figures are
+ * printed, never asserted), and evt_validate alone on an
  * already parsed event. The target is >= 500,000 events/s for a typical
  * ~400-byte event. Parsing is json-c's and dominates the sum. A second
  * event of the same shape with non-ASCII text is parsed too: checking

@@ -1,7 +1,7 @@
 /*
  * driver.c: runs a fuzz target over files without libFuzzer, so that
  * `make check` replays the committed seed corpus through every target
- * and the targets never rot (DESIGN §10). With --enable-fuzzing the
+ * and the targets never rot. With --enable-fuzzing the
  * targets link libFuzzer's own main instead.
  *
  * usage: fuzz_X [FILE|DIR ...]

@@ -1,6 +1,7 @@
 /*
  * fuzz_ingest.c: gatewayd's ingest body parser (ingest_parse) under
- * hostile input: the seed's batch body, a single event, and anything else.
+ * hostile input: the original batch body, a single event, and anything
+ * else.
  *
  * Whatever it accepts must be a batch (an empty one is a valid no-op) of
  * events that pass the validator again; whatever it refuses must come with a 400 or 422 answer

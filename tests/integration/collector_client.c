@@ -1,6 +1,6 @@
 /*
  * collector_client.c: a client of collectord's socket for tests and
- * benchmarks, speaking the NDJSON protocol of DESIGN §5 directly.
+ * benchmarks, speaking the NDJSON protocol of agentvis-events(7) directly.
  *
  *   collector_client -s SOCK [-n N] [-c CONNS] [-w WINDOW] [-1] [-R RATE]
  *                    [-o ACKED] [-T] [-p PREFIX] [-q]

@@ -87,7 +87,8 @@ av_wait_for 5 grep -q "keeping the running configuration" "$T/collectord.log" ||
     fail "bad reload not reported"
 kill -0 "$CDPID" || fail "collectord died on a bad reload"
 
-# Statistics: the seed's names first, over the socket, hookcli and SIGUSR1.
+# Statistics: totalEvents to lastError first, over the socket, hookcli and
+# SIGUSR1.
 stats=$(echo '{"cmd":"stats"}' | "$CLIENT" -s "$SOCK" -r)
 for k in totalEvents flushedBatches droppedEvents rejectedEvents retries \
     spooledEvents spooledBytes inflight gatewayUp lastError; do

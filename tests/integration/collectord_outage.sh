@@ -9,7 +9,7 @@
 
 gw_mode down
 gw_start
-# The seed's schedule (1 s, 2 s, 4 s, 3 retries), then every 2 s.
+# The default schedule (1 s, 2 s, 4 s, 3 retries), then every 2 s.
 cd_conf "retry_base_ms = 1000" "retry_max_ms = 2000" "max_retries = 3"
 cd_start
 
@@ -54,10 +54,10 @@ assert_eq "spooled after delivery" 0 "$(cd_stat spooledEvents)"
 assert_eq "delivered" 2000 "$(cd_stat deliveredEvents)"
 assert_eq "dropped" 0 "$(cd_stat droppedEvents)"
 assert_eq "gatewayUp after" true "$(cd_stat gatewayUp)"
-# Every request carried the seed's headers.
+# Every request carried collectord's headers (X-Event-Source, Content-Type).
 grep -v '^200 ' "$GW/requests" | grep -qv '^close' && fail "unexpected answers: $(grep -v '^200 ' "$GW/requests" | head -3)"
 grep '^200 ' "$GW/requests" | grep -v 'source=collectord type=application/json' &&
-    fail "a request without the seed's headers"
+    fail "a request without collectord's headers"
 awk '$1 == 200 { split($4, c, "="); if (c[2] != $2) bad = 1 } END { exit bad }' "$GW/requests" ||
     fail "X-Event-Count does not match the events"
 cd_stop_ok

@@ -1,20 +1,21 @@
 #!/bin/sh
-# gatewayd ingest: the seed's exact POST, every status code of DESIGN §7,
-# duplicates, a bad event refusing its whole batch, Expect: 100-continue
+# gatewayd ingest: the original prototype's exact POST, every status code
+# gatewayd(8) lists for POST /api/v1/events/ingest, duplicates, a bad event refusing its whole batch, Expect: 100-continue
 # and keep-alive.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/gatewayd_common.sh"
 
 gw_start --store "sqlite:$T/events.db"
 
-# The seed's POST: its headers and {events, batch_id, timestamp}.
+# The original prototype's POST: its headers and {events, batch_id,
+# timestamp}.
 batch 1 3 >"$T/b1"
 st=$("$CURL" -s -o "$T/resp" -w '%{http_code}' -X POST \
     -H 'Content-Type: application/json' \
     -H 'X-Event-Source: visibility-pipeline' -H 'X-Event-Count: 3' \
     --data-binary "@$T/b1" "$URL/api/v1/events/ingest")
-assert_eq "seed POST status" 200 "$st"
-assert_eq "seed POST answer" \
+assert_eq "prototype POST status" 200 "$st"
+assert_eq "prototype POST answer" \
     '{"status":"accepted","batch_id":"batch-1-3","accepted":3,"duplicates":0,"first_seq":1,"last_seq":3}' \
     "$(cat "$T/resp")"
 

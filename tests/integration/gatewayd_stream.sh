@@ -1,6 +1,6 @@
 #!/bin/sh
-# gatewayd stream: the seed's message shape, notifications only to the
-# connections of their user (two users x two connections), filters,
+# gatewayd stream: the message shapes of gatewayd(8), notifications only
+# to the connections of their user (two users x two connections), filters,
 # ping/pong, a wrong path refused, close 1001 on SIGTERM.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/gatewayd_common.sh"
@@ -36,7 +36,7 @@ messages() {
 		assert_eq "$c exit" 0 "$(cat "$T/$c.rc")"
 	done
 
-	# The seed's shapes, byte for byte where they are fixed.
+	# The shapes of gatewayd(8), byte for byte where they are fixed.
 	head -n 1 "$T/u1a.out" | grep -Eq '^\{"type":"connected","connection_id":"[0-9a-f-]{36}","user_id":"1","last_seq":0\}$' ||
 	    fail "connected message: $(head -n 1 "$T/u1a.out")"
 	sed -n 2p "$T/u1a.out" | grep -Eq '^\{"type":"agent_event","event":\{"event_type":"agent_spawned","timestamp":"2026-11-26T16:35:09.123Z","event_id":"00000000-0000-4000-8000-000000000001",.*"metadata":\{"session_id":"s1","user_id":"1"\},"seq":1,"received_at":"[0-9T:.-]+Z"\},"timestamp":"[0-9T:.-]+Z"\}$' ||
@@ -93,7 +93,7 @@ assert_eq "cross-origin refused" 2 $?
 "$WSCLIENT" -n 1 -t 3000 -H "Origin: http://127.0.0.1:$PORT" "$PORT" "$S?user_id=1" >"$T/o.out" 2>&1 ||
     fail "same origin refused"
 "$WSCLIENT" -n 1 -t 3000 -H "Origin: http://localhost:3000" "$PORT" "$S?user_id=1" >"$T/o.out" 2>&1 ||
-    fail "loopback origin (the seed's dashboard) refused"
+    fail "loopback origin (a dashboard served on :3000) refused"
 "$WSCLIENT" -t 3000 -H 'Origin: null' "$PORT" "$S?user_id=1" >/dev/null 2>&1
 assert_eq "null origin refused" 2 $?
 "$WSCLIENT" -t 3000 -H 'Origin: http://localhost.evil.example' "$PORT" "$S?user_id=1" >/dev/null 2>&1

@@ -84,7 +84,7 @@ expect_rc "busy --strict" 75
 expect_err "busy --strict" "busy"
 hk -s "$SOCK" -F "$FB" --strict -q task-started $ID
 expect_rc "busy --strict -q" 75
-[ -z "$(fb_files)" ] || fail "busy events are not parked (DESIGN §4)"
+[ -z "$(fb_files)" ] || fail "busy events are not parked (hookcli(1), DELIVERY AND FALLBACK)"
 
 note "69: neither delivered nor parked"
 NOFB=$T/no-such-dir

@@ -1,6 +1,7 @@
 /*
- * test_server.c: a stand-in for collectord's socket side (DESIGN §5), for
- * hookcli's integration tests and benchmark.
+ * test_server.c: a stand-in for collectord's socket side (the local
+ * protocol of agentvis-events(7)), for hookcli's integration tests and
+ * benchmark.
  *
  *   test_server [-m MODE] [-r RECORD] SOCKET
  *

@@ -10,18 +10,18 @@
 
 #include "backoff.h"
 
-static const struct backoff seed = { 1000, 30000, 3 };
+static const struct backoff defaults = { 1000, 30000, 3 };
 
 START_TEST(test_schedule_no_jitter)
 {
-	/* rnd = 0: the top of each jitter range, the seed's 1/2/4 s. */
-	ck_assert_int_eq(backoff_delay(&seed, 1, 0, -1), 1000);
-	ck_assert_int_eq(backoff_delay(&seed, 2, 0, -1), 2000);
-	ck_assert_int_eq(backoff_delay(&seed, 3, 0, -1), 4000);
+	/* rnd = 0: the top of each jitter range, the default 1 s, 2 s, 4 s. */
+	ck_assert_int_eq(backoff_delay(&defaults, 1, 0, -1), 1000);
+	ck_assert_int_eq(backoff_delay(&defaults, 2, 0, -1), 2000);
+	ck_assert_int_eq(backoff_delay(&defaults, 3, 0, -1), 4000);
 	/* After max_retries: the capped interval, for as long as it takes. */
-	ck_assert_int_eq(backoff_delay(&seed, 4, 0, -1), 30000);
-	ck_assert_int_eq(backoff_delay(&seed, 1000, 0, -1), 30000);
-	ck_assert_int_eq(backoff_delay(&seed, INT64_MAX / 2, 0, -1), 30000);
+	ck_assert_int_eq(backoff_delay(&defaults, 4, 0, -1), 30000);
+	ck_assert_int_eq(backoff_delay(&defaults, 1000, 0, -1), 30000);
+	ck_assert_int_eq(backoff_delay(&defaults, INT64_MAX / 2, 0, -1), 30000);
 }
 END_TEST
 
@@ -46,7 +46,7 @@ START_TEST(test_jitter_bounds)
 		lo = INT64_MAX;
 		hi = 0;
 		for (i = 0; i < 1000; i++) {
-			d = backoff_delay(&seed, k, i / 1000.0, -1);
+			d = backoff_delay(&defaults, k, i / 1000.0, -1);
 			ck_assert_int_le(d, top);
 			ck_assert_int_ge(d, top * 8 / 10);
 			if (d < lo)
@@ -58,20 +58,20 @@ START_TEST(test_jitter_bounds)
 		ck_assert_int_gt(hi - lo, top / 10);
 	}
 	/* Out-of-range random numbers are clamped. */
-	ck_assert_int_eq(backoff_delay(&seed, 1, -5, -1), 1000);
-	ck_assert_int_ge(backoff_delay(&seed, 1, 7, -1), 800);
+	ck_assert_int_eq(backoff_delay(&defaults, 1, -5, -1), 1000);
+	ck_assert_int_ge(backoff_delay(&defaults, 1, 7, -1), 800);
 }
 END_TEST
 
 START_TEST(test_retry_after_floor_and_cap)
 {
 	/* Larger than the backoff: honoured. */
-	ck_assert_int_eq(backoff_delay(&seed, 1, 0.5, 5000), 5000);
+	ck_assert_int_eq(backoff_delay(&defaults, 1, 0.5, 5000), 5000);
 	/* Smaller: the backoff wins (never sooner than our schedule). */
-	ck_assert_int_eq(backoff_delay(&seed, 3, 0, 1000), 4000);
+	ck_assert_int_eq(backoff_delay(&defaults, 3, 0, 1000), 4000);
 	/* Beyond the cap: the cap, so a gateway cannot park us for hours. */
-	ck_assert_int_eq(backoff_delay(&seed, 1, 0, 3600000), 30000);
-	ck_assert_int_eq(backoff_delay(&seed, 1, 0, 0), 1000);
+	ck_assert_int_eq(backoff_delay(&defaults, 1, 0, 3600000), 30000);
+	ck_assert_int_eq(backoff_delay(&defaults, 1, 0, 0), 1000);
 }
 END_TEST
 

@@ -43,7 +43,7 @@ parse(const char *text, long long count, struct ingest_batch *b,
 	return st;
 }
 
-START_TEST(test_seed_batch)
+START_TEST(test_batch_body)
 {
 	struct ingest_batch	 b;
 	char			*e1 = event(1), *e2 = event(2), *body, *r;
@@ -272,7 +272,7 @@ ingest_suite(void)
 	Suite	*s = suite_create("gatewayd_ingest");
 	TCase	*tc = tcase_create("parse");
 
-	tcase_add_test(tc, test_seed_batch);
+	tcase_add_test(tc, test_batch_body);
 	tcase_add_test(tc, test_single_event);
 	tcase_add_test(tc, test_empty_batch);
 	tcase_add_test(tc, test_malformed);

@@ -152,7 +152,7 @@ START_TEST(test_group_with_a_bad_batch)
 {
 	struct store		*st;
 	struct writer		*w;
-	struct writer_job	*j, *seed;
+	struct writer_job	*j, *prior;
 	struct store_query	 q;
 	struct hold		 h;
 	char			 dir[400], *cause = NULL;
@@ -162,8 +162,8 @@ START_TEST(test_group_with_a_bad_batch)
 
 	st = open_store(dir, sizeof dir);
 	/* One stored event, so the holding query has a row to call back on. */
-	seed = mkjob(1000, 0);
-	ck_assert_int_eq(store_insert(st, jobevs(seed), 1, seqs, &cause), 1);
+	prior = mkjob(1000, 0);
+	ck_assert_int_eq(store_insert(st, jobevs(prior), 1, seqs, &cause), 1);
 
 	w = writer_start(st, wake, &wakes, &cause);
 	ck_assert_msg(w != NULL, "writer_start: %s", cause);
@@ -180,7 +180,7 @@ START_TEST(test_group_with_a_bad_batch)
 	ck_assert_int_eq(h.done, 1);
 
 	writer_flush(w);
-	next = 2;	/* after the seed event */
+	next = 2;	/* after the prior event */
 	for (i = 0; i < NJOBS; i++) {
 		j = writer_take(w);
 		ck_assert_ptr_nonnull(j);
@@ -209,7 +209,7 @@ START_TEST(test_group_with_a_bad_batch)
 	ck_assert_int_eq(store_counts(st, counts, &total, &cause), 0);
 	ck_assert_int_eq(total, 1 + (NJOBS - 1) * NEV);
 	ck_assert_int_eq(store_last_seq(st), 1 + (NJOBS - 1) * NEV);
-	freejob(seed);
+	freejob(prior);
 	store_close(st);
 	rm_store(dir);
 }
@@ -219,7 +219,7 @@ START_TEST(test_duplicates_across_a_group)
 {
 	struct store		*st;
 	struct writer		*w;
-	struct writer_job	*j, *seed;
+	struct writer_job	*j, *prior;
 	struct store_query	 q;
 	struct hold		 h;
 	char			 dir[400], *cause = NULL;
@@ -227,8 +227,8 @@ START_TEST(test_duplicates_across_a_group)
 	int			 i, k, wakes = 0;
 
 	st = open_store(dir, sizeof dir);
-	seed = mkjob(1000, 0);
-	ck_assert_int_eq(store_insert(st, jobevs(seed), 1, seqs, &cause), 1);
+	prior = mkjob(1000, 0);
+	ck_assert_int_eq(store_insert(st, jobevs(prior), 1, seqs, &cause), 1);
 	w = writer_start(st, wake, &wakes, &cause);
 	ck_assert_msg(w != NULL, "writer_start: %s", cause);
 	memset(&h, 0, sizeof h);
@@ -259,7 +259,7 @@ START_TEST(test_duplicates_across_a_group)
 	ck_assert_ptr_null(writer_take(w));
 	writer_free(w);
 	ck_assert_int_eq(store_last_seq(st), 1 + NEV);
-	freejob(seed);
+	freejob(prior);
 	store_close(st);
 	rm_store(dir);
 }

@@ -1,5 +1,5 @@
 /*
- * test_lib_event.c: every rule of the event validator (DESIGN §3).
+ * test_lib_event.c: every rule of the event validator (agentvis-events(7)).
  *
  * The error paths and type tags asserted here are what gatewayd shows in
  * its 422 answers and collectord in its reply lines, so they are part of

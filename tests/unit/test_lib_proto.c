@@ -1,6 +1,7 @@
 /*
  * test_lib_proto.c: the reply lines and request parsing of the local
- * protocol (DESIGN §5): exact bytes, escaping, truncation, round trips.
+ * protocol (agentvis-events(7)): exact bytes, escaping, truncation, round
+ * trips.
  */
 #include "config.h"
 

@@ -1,6 +1,7 @@
 #!/bin/sh
-# The seed's five dashboard lines end to end: hookcli -> collectord ->
-# gatewayd -> WebSocket, in order, in the seed's message shape, each once.
+# The original dashboard's five feed lines end to end: hookcli ->
+# collectord -> gatewayd -> WebSocket, in order, in the agent_event shape
+# of gatewayd(8), each once.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/pipeline_common.sh"
 
@@ -9,7 +10,7 @@ cd_up
 ws_start w -n 6 -t 15000 "$PORT" "$STREAM?user_id=1"
 ws_wait_conns 1
 
-A="--agent-id coder-1 --agent-name coder --agent-role worker --session-id s-seed"
+A="--agent-id coder-1 --agent-name coder --agent-role worker --session-id s-story"
 "$HOOKCLI" --strict agent-spawned $A || fail "agent-spawned"
 "$HOOKCLI" --strict agent-activated $A || fail "agent-activated"
 "$HOOKCLI" --strict operation-allowed $A --operation write_file path=src/app.js ||
@@ -30,12 +31,12 @@ for t in agent_spawned agent_activated operation_allowed budget_updated task_com
 	i=$((i + 1))
 	line=$(sed -n "${i}p" "$T/events")
 	assert_contains "event $i" "$line" "\"event_type\":\"$t\""
-	# The seed's shape: {"type":"agent_event","event":{...},"timestamp":...}
+	# The shape: {"type":"agent_event","event":{...},"timestamp":...}
 	echo "$line" | jq -e '.type == "agent_event" and (.event | type) == "object"
 	    and (.timestamp | type) == "string" and .event.agent_name == "coder"
 	    and .event.seq > 0 and (.event.received_at | type) == "string"
 	    and .event.metadata.origin.via == "socket"' >/dev/null ||
-	    fail "event $i not in the seed's shape: $line"
+	    fail "event $i not in the agent_event shape: $line"
 done
 assert_contains "path" "$(sed -n 3p "$T/events")" '"path":"src/app.js"'
 sed -n 4p "$T/events" | jq -e '.event.metadata | .budget_remaining == 90 and
