@@ -417,6 +417,33 @@ pg_insert_rec(struct pg_conn *c, const struct store_rec *rec, int64_t seq,
 	return ok ? 1 : -1;
 }
 
+/* Add delta[t] to the stored count of each type t (in a transaction). */
+static int
+pg_counts_add(struct pg_conn *c, const int64_t delta[EVT__COUNT],
+    const char *what, char **cause)
+{
+	PGresult	*res;
+	const char	*p[2];
+	char		 nbuf[32];
+	int		 t, ok;
+
+	for (t = 0; t < EVT__COUNT; t++) {
+		if (delta[t] == 0)
+			continue;
+		snprintf(nbuf, sizeof nbuf, "%lld", (long long)delta[t]);
+		p[0] = evt_types[t].name;
+		p[1] = nbuf;
+		res = pg_run(c, "count", 2, p);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		if (!ok)
+			pg_error(c, what, res, cause);
+		PQclear(res);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * Store batches in one transaction, holding the seq lock: every instance
  * on the database takes seqs from one counter, in commit order.
@@ -433,7 +460,7 @@ pg_insert_batch(void *b, struct store_batch **bs, size_t nb, int64_t now_ms,
 	char			 nbuf[32], *text = NULL;
 	int64_t			 seq, delta[EVT__COUNT];
 	size_t			 i, k, cap = 0;
-	int			 t, ok, rc;
+	int			 ok, rc;
 
 	memset(delta, 0, sizeof delta);
 	for (k = 0; k < nb; k++)
@@ -472,20 +499,8 @@ pg_insert_batch(void *b, struct store_batch **bs, size_t nb, int64_t now_ms,
 			delta[bt->recs[i].ev.type]++;
 		}
 	}
-	for (t = 0; t < EVT__COUNT; t++) {
-		if (delta[t] == 0)
-			continue;
-		snprintf(nbuf, sizeof nbuf, "%lld", (long long)delta[t]);
-		p[0] = evt_types[t].name;
-		p[1] = nbuf;
-		res = pg_run(c, "count", 2, p);
-		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-		if (!ok)
-			pg_error(c, "counts", res, cause);
-		PQclear(res);
-		if (!ok)
-			goto fail;
-	}
+	if (pg_counts_add(c, delta, "counts", cause) != 0)
+		goto fail;
 	snprintf(nbuf, sizeof nbuf, "%lld", (long long)seq);
 	p[0] = nbuf;
 	res = pg_run(c, "setseq", 1, p);
@@ -758,10 +773,10 @@ pg_retain(void *b, int64_t now_ms, char **cause)
 	struct pg_conn	*c = &pg->w;
 	PGresult	*res;
 	const char	*p[2], *at;
-	char		 cutoff[TS_LEN], buf[32], nbuf[32];
+	char		 cutoff[TS_LEN], buf[32];
 	int64_t		 excess = 0, total, counts[EVT__COUNT], delta[EVT__COUNT];
 	int64_t		 ndel = 0, cut = 0;
-	int		 i, t, rows, aging, ok;
+	int		 i, t, rows, aging;
 
 	memset(delta, 0, sizeof delta);
 	aging = pg->opts.retain_days > 0;
@@ -816,20 +831,8 @@ pg_retain(void *b, int64_t now_ms, char **cause)
 		if ((t = evt_type_lookup(PQgetvalue(res, i, 0))) >= 0)
 			delta[t]--;
 	PQclear(res);
-	for (t = 0; t < EVT__COUNT; t++) {
-		if (delta[t] == 0)
-			continue;
-		snprintf(nbuf, sizeof nbuf, "%lld", (long long)delta[t]);
-		p[0] = evt_types[t].name;
-		p[1] = nbuf;
-		res = pg_run(c, "count", 2, p);
-		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-		if (!ok)
-			pg_error(c, "retain counts", res, cause);
-		PQclear(res);
-		if (!ok)
-			goto fail;
-	}
+	if (pg_counts_add(c, delta, "retain counts", cause) != 0)
+		goto fail;
 	if (pg_exec(c, "COMMIT", PGRES_COMMAND_OK, "commit", cause) != 0)
 		goto fail;
 	pthread_mutex_unlock(&c->lock);
