@@ -164,7 +164,7 @@ msg_text(const char *s, size_t len, int64_t seq)
 }
 
 /*
- * {"type":"agent_event","event":EV,"timestamp":"…"}, the seed's shape,
+ * {"type":"agent_event","event":EV,"timestamp":"…"}, the original shape,
  * from the event's stored JSON text.
  */
 static struct gw_msg	*msg_event_at(const char *, size_t,
@@ -351,49 +351,116 @@ ev_meta_num(struct json_object *ev, const char *key, double *out)
 	return 1;
 }
 
-/* The notification for ev, in the seed's words where it has some. */
+/*
+ * The notification for ev. Its title is the dashboard's title(e), word
+ * for word (gatewayd/www/js/wording.js is the table, and
+ * tests/browser/dashboard.js checks the two agree): for the three types
+ * below, the feed line without its "[type] " tag, by the same rules; for
+ * the others, the line's head, "[type] name". As there, a string counts
+ * only when it is not empty, and a number is written the way JavaScript
+ * writes it: the fewest digits that read back the same, positional from
+ * 1e-6 to below 1e21 (so a budget of a million is "1000000", not
+ * "1e+06"), with an exponent beyond ("1e+21", "1.5e-7").
+ */
 static struct json_object *
 stream_notification(struct json_object *ev, int type, const char *user)
 {
+	/* The metadata the titles use, each a string or a number. */
+	enum { M_REASON, M_ERROR, M_TASK, M_DESCRIPTION, M_TASK_ID,
+	    M_LEFT, M_TOTAL, M_DELTA, M__COUNT };
+	static const char *const keys[M__COUNT] = { "reason", "error",
+	    "task", "description", "task_id", "budget_remaining",
+	    "budget_total", "budget_delta" };
+	static const char zeros[] = "000000000000000000000";
 	struct json_object	*o;
-	const char		*name, *op, *level = "info", *why;
-	double			 rem, tot, delta;
-	char			 title[512], ts[TS_LEN];
+	const char		*m[M__COUNT], *name, *op, *task, *sign;
+	const char		*level = "info";
+	double			 d[M__COUNT];
+	unsigned		 isnum = 0;
+	char			 num[M__COUNT][32], sci[32], digits[17], *p;
+	char			*title, ts[TS_LEN];
+	int			 i, k, n, prec, total, delta;
+
+	for (i = 0; i < M__COUNT; i++) {
+		if ((m[i] = ev_meta_str(ev, keys[i])) != NULL) {
+			if (*m[i] == '\0')
+				m[i] = NULL;
+			continue;
+		}
+		if (!ev_meta_num(ev, keys[i], &d[i]))
+			continue;
+		isnum |= 1u << i;
+		m[i] = num[i];
+		if (d[i] == 0) {		/* -0 too */
+			snprintf(num[i], sizeof num[i], "0");
+			continue;
+		}
+		/* The fewest significant digits that read back as d[i]. */
+		for (prec = 1; prec <= 17; prec++) {
+			snprintf(sci, sizeof sci, "%.*e", prec - 1, d[i]);
+			if (prec == 17 || strtod(sci, NULL) == d[i])
+				break;
+		}
+		/* sci is "-D.DDDe-XX": k digits, the point after digit n. */
+		for (k = 0, p = sci; *p != 'e'; p++)
+			if (*p >= '0' && *p <= '9')
+				digits[k++] = *p;
+		n = atoi(p + 1) + 1;
+		sign = d[i] < 0 ? "-" : "";
+		if (k <= n && n <= 21)		/* 1000000 */
+			snprintf(num[i], sizeof num[i], "%s%.*s%.*s", sign,
+			    k, digits, n - k, zeros);
+		else if (n > 0 && n <= 21)	/* 12.5 */
+			snprintf(num[i], sizeof num[i], "%s%.*s.%.*s", sign,
+			    n, digits, k - n, digits + n);
+		else if (n > -6 && n <= 0)	/* 0.0025 */
+			snprintf(num[i], sizeof num[i], "%s0.%.*s%.*s", sign,
+			    -n, zeros, k, digits);
+		else				/* 1.5e+21, 2e-7 */
+			snprintf(num[i], sizeof num[i], "%s%c%s%.*se%+d", sign,
+			    digits[0], k > 1 ? "." : "", k - 1, digits + 1,
+			    n - 1);
+	}
 
 	name = evt_get_str(ev, "agent_name");
-	if (name == NULL)
+	if (name == NULL || *name == '\0')
+		name = evt_get_str(ev, "agent_id");
+	if (name == NULL || *name == '\0')
 		name = "agent";
 	op = evt_get_str(ev, "operation");
+	if (op != NULL && *op == '\0')
+		op = NULL;
 	switch (type) {
 	case EVT_OPERATION_DENIED:
 		level = "warning";
-		why = ev_meta_str(ev, "reason");
-		snprintf(title, sizeof title, "%s denied %s%s%s", name,
-		    op != NULL ? op : "an operation", why ? ": " : "",
-		    why ? why : "");
+		title = xasprintf("%s denied %s%s%s", name,
+		    op != NULL ? op : "operation", m[M_REASON] ? ": " : "",
+		    m[M_REASON] ? m[M_REASON] : "");
 		break;
 	case EVT_TASK_FAILED:
 		level = "error";
-		why = ev_meta_str(ev, "error");
-		snprintf(title, sizeof title, "%s task failed%s%s", name,
-		    why ? ": " : "", why ? why : "");
+		task = m[M_TASK] ? m[M_TASK] : m[M_DESCRIPTION] ?
+		    m[M_DESCRIPTION] : op ? op : m[M_TASK_ID] ? m[M_TASK_ID] :
+		    "a task";
+		title = xasprintf("%s failed %s%s%s", name, task,
+		    m[M_ERROR] ? ": " : "", m[M_ERROR] ? m[M_ERROR] : "");
 		break;
 	case EVT_BUDGET_UPDATED:
-		if (ev_meta_num(ev, "budget_remaining", &rem) &&
-		    ev_meta_num(ev, "budget_total", &tot)) {
-			if (!ev_meta_num(ev, "budget_delta", &delta))
-				delta = 0;
-			snprintf(title, sizeof title, "%s budget: %g/%g (%+g)",
-			    name, rem, tot, delta);
-			if (tot > 0 && rem <= tot * 0.1)
-				level = "warning";
-		} else
-			snprintf(title, sizeof title, "%s budget updated",
-			    name);
+		if (!(isnum & (1u << M_LEFT))) {
+			title = xasprintf("%s budget updated", name);
+			break;
+		}
+		total = (isnum & (1u << M_TOTAL)) != 0;
+		delta = (isnum & (1u << M_DELTA)) != 0;
+		title = xasprintf("%s budget: %s%s%s%s%s%s", name, m[M_LEFT],
+		    total ? "/" : "", total ? m[M_TOTAL] : "",
+		    !delta ? "" : d[M_DELTA] > 0 ? " (+" : " (",
+		    delta ? m[M_DELTA] : "", delta ? ")" : "");
+		if (total && d[M_TOTAL] > 0 && d[M_LEFT] <= d[M_TOTAL] * 0.1)
+			level = "warning";
 		break;
 	default:
-		snprintf(title, sizeof title, "[%s] %s", evt_types[type].name,
-		    name);
+		title = xasprintf("[%s] %s", evt_types[type].name, name);
 		break;
 	}
 	o = json_object_new_object();
@@ -405,6 +472,7 @@ stream_notification(struct json_object *ev, int type, const char *user)
 	json_object_object_add(o, "event", json_object_get(ev));
 	json_object_object_add(o, "timestamp", json_object_new_string(
 	    ts_now(ts)));
+	free(title);
 	return o;
 }
 
@@ -714,7 +782,7 @@ stream_types(const char *s, unsigned *mask)
  * Without tokens, a web page from anywhere could open the stream from a
  * browser on this machine (WebSockets are not bound by the same-origin
  * policy). A browser always sends Origin: it must name this host, a
- * loopback host (a dashboard under development, the seed's on :3000) or
+ * loopback host (a dashboard under development, say on :3000) or
  * one of allow_origins. "null" (sandboxed frames, files) is refused.
  * Clients that send no Origin (wscat, scripts) are not browsers.
  */

@@ -4,13 +4,15 @@
  *
  * Real daemons on a temp dir and a free port, gatewayd with two user tokens
  * (alice, bob) and an ingest token. Checks: the page loads without console
- * errors; the seed's five lines appear in the feed, word for word, within
+ * errors; the original dashboard's five lines appear in the feed, word for word, within
  * 1 s of running hookcli; the agents panel and its budget bar follow; a
  * notification toast reaches only the user named in metadata.user_id;
  * gatewayd restarted while events keep coming: the page reconnects and
  * shows every event exactly once. Saves a screenshot, then measures frame
  * times while 1,000 events/s stream through collectord (figures printed,
- * not asserted).
+ * not asserted). Last, the wording: for events of every notified kind,
+ * the title gatewayd puts on the notification is what the page's wording
+ * module (gatewayd/www/js/wording.js, title()) makes of the same event.
  */
 'use strict';
 
@@ -25,10 +27,13 @@ const frames = require('./frames.js');
 const ALICE = 'alice-user-token-1';
 const BOB = 'bob-user-token-2';
 const INGEST = 'ingest-token-3';
-/* The feed deadline of the issue; slower under a WRAPPER (valgrind). */
+/* How soon a hook's event must be in the feed; slower under a WRAPPER (valgrind). */
 const DEADLINE_MS = 1000 * Number(process.env.AV_TIME_SCALE ||
     (process.env.WRAPPER ? 20 : 1));
 const FRAME_SECONDS = Number(process.env.AV_FRAMES_SECONDS || 3);
+const TYPES = ['agent_spawned', 'agent_activated', 'operation_allowed',
+	'operation_denied', 'budget_updated', 'task_started', 'task_completed',
+	'task_failed'];
 
 const bin = (p) => path.join(h.builddir, p);
 const HOOKCLI = bin('hookcli/hookcli');
@@ -51,6 +56,10 @@ h.main('dashboard', async () => {
 		'www = ' + path.join(h.srcdir, 'gatewayd', 'www'),
 		'ingest_tokens = ' + INGEST,
 		'user_tokens = ' + ALICE + ':alice, ' + BOB + ':bob',
+		/* Every type, so the wording check below reaches the titles
+		 * of the default case too; only events with metadata.user_id
+		 * are notified, which the earlier checks send two of. */
+		'notify_types = ' + TYPES.join(','),
 		''].join('\n'), { mode: 0o600 });
 	let gw = h.start('gatewayd', GATEWAYD, ['-c', gwconf]);
 	await h.waitFor('gatewayd', async () => (await fetch(base + '/api/v1/health')).ok);
@@ -81,6 +90,18 @@ h.main('dashboard', async () => {
 				resolve();
 		});
 	});
+	/* Complete events, one NDJSON line each, through `hookcli send -`. */
+	const send = (...events) => new Promise((resolve, reject) => {
+		const c = execFile(HOOKCLI, ['--strict', '-s', sock, '-t', '5000',
+		    'send', '-'], { env }, (err, stdout, stderr) => {
+			if (err)
+				reject(new Error('hookcli send: ' + (err.code || err.signal) +
+				    ' ' + stderr));
+			else
+				resolve();
+		});
+		c.stdin.end(events.map((e) => JSON.stringify(e) + '\n').join(''));
+	});
 	const CODER = ['--agent-id', 'coder-1', '--agent-name', 'coder',
 		'--agent-role', 'worker'];
 
@@ -108,8 +129,8 @@ h.main('dashboard', async () => {
 	 * alice's page is the one timed. */
 	await a.bringToFront();
 
-	/* The seed's five lines, each in the feed within 1 s of the hook. */
-	const seed = [
+	/* The original dashboard's five lines, each in the feed within 1 s of the hook. */
+	const story = [
 		[['agent-spawned', ...CODER], '[agent_spawned] coder agent created'],
 		[['agent-activated', ...CODER], '[agent_activated] coder permissions validated'],
 		[['operation-allowed', ...CODER, '--operation', 'write_file',
@@ -121,7 +142,7 @@ h.main('dashboard', async () => {
 			'[task_completed] coder implemented auth (2.5s)'],
 	];
 	const latency = [];
-	for (const [args, line] of seed) {
+	for (const [args, line] of story) {
 		const t0 = Date.now();
 		await hook(...args);
 
@@ -133,9 +154,9 @@ h.main('dashboard', async () => {
 	}
 	console.log('# hookcli start to feed row (ms): ' + latency.join(', '));
 	for (let i = 0; i < latency.length; i++)
-		h.check(latency[i] <= DEADLINE_MS, seed[i][1] + ' took ' + latency[i] +
+		h.check(latency[i] <= DEADLINE_MS, story[i][1] + ' took ' + latency[i] +
 		    ' ms to appear (limit ' + DEADLINE_MS + ' ms)');
-	const want = seed.map((s) => s[1]).reverse();
+	const want = story.map((s) => s[1]).reverse();
 	h.eq('alice feed', want, await h.feedTexts(a));
 	await b.waitForFunction((n) => document.querySelectorAll('#feed .row').length >= n, 5);
 	h.eq('bob feed', want, await h.feedTexts(b));
@@ -263,9 +284,144 @@ h.main('dashboard', async () => {
 	console.log('# baseline: 16.7 ms per frame at 60 Hz; ' + frames.load());
 	await a.screenshot({ path: path.join(h.artifacts(), 'dashboard-1000eps.png') });
 
+	await wording(ctx, base, hook, send);
+
 	await h.stop(cd);
 	await h.stop(gw);
 });
+
+/*
+ * gatewayd's notification titles follow the page's wording table: send
+ * events of every notified kind through hookcli -> collectord -> gatewayd
+ * to a page of alice's, and check that each title gatewayd sent is what
+ * wording.js's title() makes of the event it came with (for the types
+ * gatewayd words, the feed line without its "[type] " tag; for the
+ * others, "[type] name"), and is what its toast shows. The expected
+ * titles are spelt out too, so that a rule changed on one side only, or
+ * on both, shows here.
+ */
+async function wording(ctx, base, hook, send) {
+	const w = await h.newPage(ctx);
+	const notes = [];
+	w.on('websocket', (ws) => ws.on('framereceived', (f) => {
+		let m;
+		try {
+			m = JSON.parse(f.payload);
+		} catch (err) {
+			return;
+		}
+		if (m && m.type === 'notification')
+			notes.push(m);
+	}));
+	await w.addInitScript((t) => sessionStorage.setItem('agentvis.token', t), ALICE);
+	await w.goto(base + '/');
+	await w.waitForSelector('#conn[data-state="live"]');
+
+	const WHO = ['--agent-id', 'scribe-1', '--agent-name', 'scribe',
+		'--agent-role', 'worker', '--user-id', 'alice'];
+	/* A complete event for `hookcli send`, for shapes options cannot make. */
+	const full = (type, operation, md) => ({
+		event_type: type, event_id: crypto.randomUUID(),
+		timestamp: new Date().toISOString(), agent_id: 'scribe-1',
+		agent_name: 'scribe', agent_role: 'worker', operation,
+		status: type === 'operation_denied' ? 'denied' :
+		    type === 'task_failed' ? 'failure' : 'success',
+		metadata: Object.assign({ user_id: 'alice' }, md),
+	});
+	const cases = [
+		['denied, with a reason', 'scribe denied write_file: path outside project',
+			() => hook('operation-denied', ...WHO, '--operation', 'write_file',
+			    '--reason', 'path outside project', 'path=/etc/passwd')],
+		['denied, no reason', 'scribe denied delete_file',
+			() => hook('operation-denied', ...WHO, '--operation', 'delete_file')],
+		['denied, empty operation and reason', 'scribe denied operation',
+			() => send(full('operation_denied', '', { reason: '' }))],
+		['failed, a task', 'scribe failed ran the auth tests: 2 of 48 tests failed',
+			() => hook('task-failed', ...WHO, '--error', '2 of 48 tests failed',
+			    'task=ran the auth tests')],
+		['failed, a description', 'scribe failed nightly build: exit 1',
+			() => hook('task-failed', ...WHO, '--error', 'exit 1',
+			    'description=nightly build')],
+		['failed, the operation', 'scribe failed deploy: timed out',
+			() => hook('task-failed', ...WHO, '--operation', 'deploy',
+			    '--error', 'timed out')],
+		['failed, a task_id', 'scribe failed T-9: boom',
+			() => send(full('task_failed', '', { task_id: 'T-9', error: 'boom' }))],
+		['failed, nothing named', 'scribe failed a task: boom',
+			() => send(full('task_failed', '', { error: 'boom' }))],
+		['failed, a task that is a number', 'scribe failed 42: boom',
+			() => send(full('task_failed', 'task', { task: 42, error: 'boom' }))],
+		['budget', 'scribe budget: 90/100 (-10)',
+			() => hook('budget-updated', ...WHO, '--remaining', '90',
+			    '--total', '100', '--delta', '-10')],
+		['budget, no change', 'scribe budget: 5/100 (0)',
+			() => hook('budget-updated', ...WHO, '--remaining', '5',
+			    '--total', '100', '--delta', '0')],
+		['budget, a million', 'scribe budget: 1000000/1000000 (+250000)',
+			() => hook('budget-updated', ...WHO, '--remaining', '1000000',
+			    '--total', '1000000', '--delta', '250000')],
+		['budget, fractions', 'scribe budget: 999950.5/1000000 (-49.5)',
+			() => send(full('budget_updated', 'budget_update', {
+				budget_remaining: 999950.5, budget_total: 1e6,
+				budget_delta: -49.5 }))],
+		['budget, exponents', 'scribe budget: 0.0000025/1e+21 (-1.5e-7)',
+			() => send(full('budget_updated', 'budget_update', {
+				budget_remaining: 0.0000025, budget_total: 1e21,
+				budget_delta: -1.5e-7 }))],
+		['budget, seventeen digits', 'scribe budget: 0.30000000000000004/0.5 (-0.19999999999999996)',
+			() => send(full('budget_updated', 'budget_update', {
+				budget_remaining: 0.1 + 0.2, budget_total: 0.5,
+				budget_delta: 0.1 + 0.2 - 0.5 }))],
+		['spawned', '[agent_spawned] scribe',
+			() => hook('agent-spawned', ...WHO)],
+		['activated', '[agent_activated] scribe',
+			() => hook('agent-activated', ...WHO)],
+		['allowed', '[operation_allowed] scribe',
+			() => hook('operation-allowed', ...WHO, '--operation', 'write_file',
+			    'path=src/app.js')],
+		['started', '[task_started] scribe',
+			() => hook('task-started', ...WHO, 'task=draft the notes')],
+		['completed', '[task_completed] scribe',
+			() => hook('task-completed', ...WHO, '--duration-ms', '2500',
+			    'task=drafted the notes')],
+	];
+	for (const [what, want, fire] of cases) {
+		const n = notes.length;
+		await fire();
+		await h.waitFor(what + ': notification', () => notes.length > n);
+		const note = notes[n];
+		const id = note.event.event_id;
+		await w.waitForSelector('.toast[data-event-id="' + id + '"]');
+		const page = await w.evaluate(async ([e, sel]) => {
+			const words = await import('/js/wording.js');
+			const t = document.querySelector(sel);
+			return {
+				title: words.title(e),
+				titled: words.TITLED.has(e.event_type),
+				line: words.describe(e),
+				shown: t.querySelector('.toast-title').textContent,
+				body: t.querySelector('.toast-body').textContent,
+			};
+		}, [note.event, '.toast[data-event-id="' + id + '"]']);
+		h.eq(what + ': title of wording.js', want, page.title);
+		h.eq(what + ': title gatewayd sent', page.title, note.title);
+		h.eq(what + ': toast title', note.title, page.shown);
+		/* A title that is the line less its tag is not said twice: the
+		 * toast's body says when and who instead. */
+		if (page.titled)
+			h.check(/^\d\d:\d\d:\d\d\.\d{3} · scribe-1$/.test(page.body),
+			    what + ': toast body ' + JSON.stringify(page.body));
+		else
+			h.eq(what + ': toast body', page.line, page.body);
+	}
+	h.eq('one notification per event', cases.length, notes.length);
+	h.eq('every type notified', [...TYPES].sort(),
+	    [...new Set(notes.map((m) => m.event.event_type))].sort());
+	h.eq('console errors (wording page)', [], w.errors);
+	console.log('# wording: ' + notes.length + ' notification titles of gatewayd ' +
+	    'equal wording.js title()');
+	await w.close();
+}
 
 /*
  * Feed collectord at rate events/s for ms milliseconds over its socket

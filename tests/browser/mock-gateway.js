@@ -2,7 +2,7 @@
 /*
  * mock-gateway.js: a small stand-in for gatewayd, for developing the
  * dashboard and for a fast UI test. It serves gatewayd/www and speaks the
- * contract of DESIGN.md section 7 (in memory): ingest, the read API and the
+ * HTTP and WebSocket API of gatewayd(8) (in memory): ingest, the read API and the
  * WebSocket stream with since-replay, notifications, lagged and pong.
  * The real end-to-end test uses the real daemons, never this.
  *
@@ -266,6 +266,8 @@ function send(ws, e) {
 	}
 	const now = new Date().toISOString();
 	ws.send(JSON.stringify({ type: 'agent_event', event: e, timestamp: now }));
+	/* Titles unlike gatewayd's (which follow wording.js, as dashboard.js
+	 * checks), so ui.js sees a toast repeat the line under a foreign title. */
 	const u = e.metadata && e.metadata.user_id;
 	if (NOTIFY.has(e.event_type) && u !== undefined && String(u) === String(ws.user))
 		ws.send(JSON.stringify({ type: 'notification', user_id: ws.user,
@@ -295,7 +297,7 @@ const CAST = [{ id: 'coder-1', name: 'coder', role: 'worker' },
 	{ id: 'tester-1', name: 'tester', role: 'worker' },
 	{ id: 'coord-1', name: 'planner', role: 'coordinator' }];
 
-/* The seed's story plus a little more. */
+/* The original demo's story plus a little more. */
 function demo() {
 	const c = CAST[0], t = CAST[1], p = CAST[2];
 	const steps = [

@@ -1,6 +1,6 @@
 /*
  * ui.js: the dashboard's own behaviour in headless Chromium, against the
- * mock gateway (fast, no daemons): sign-in, the seed's feed lines, pause
+ * mock gateway (fast, no daemons): sign-in, the original feed lines, pause
  * with a count, filters, event detail, toasts only for the signed-in user,
  * reconnect after a drop and after "lagged" with every event exactly once,
  * and the bound on rows. The real pipeline is dashboard.js's job.
@@ -69,7 +69,7 @@ h.main('ui', async () => {
 	await b.waitForSelector('#conn[data-state="live"]');
 	h.eq('console errors on load (token in sessionStorage)', [], b.errors);
 
-	/* The seed's five lines, word for word. */
+	/* The original dashboard's five lines, word for word. */
 	await post(
 	    ev('agent_spawned', 'coder'),
 	    ev('agent_activated', 'coder'),
@@ -79,7 +79,7 @@ h.main('ui', async () => {
 		budget_total: 100, budget_delta: -10 } }),
 	    ev('task_completed', 'coder', { operation: 'implement', metadata: {
 		task: 'implemented auth', duration_ms: 2500 } }));
-	const seed = [
+	const story = [
 		'[task_completed] coder implemented auth (2.5s)',
 		'[budget_updated] coder budget: 90/100 (-10)',
 		'[operation_allowed] coder writing to src/app.js',
@@ -87,7 +87,7 @@ h.main('ui', async () => {
 		'[agent_spawned] coder agent created',
 	];
 	await a.waitForFunction(() => document.querySelectorAll('#feed .row').length >= 5);
-	h.eq('feed lines', seed, await h.feedTexts(a));
+	h.eq('feed lines', story, await h.feedTexts(a));
 	h.eq('budget text', '90/100', await a.textContent('.agent .budget-text'));
 	h.eq('budget bar fill', 'scaleX(0.9)', await a.$eval('.agent .bar > span',
 	    (n) => n.style.transform));
@@ -213,7 +213,7 @@ h.main('ui', async () => {
 	await h.stop(mock2);
 
 	/* Without tokens the page asks for ?user_id= from its own URL (the
-	 * seed's way), and no sign-in form shows. */
+	 * original way), and no sign-in form shows. */
 	const mock3 = h.start('mock3', process.execPath, [
 		path.join(h.srcdir, 'tests/browser/mock-gateway.js'),
 		'--www', path.join(h.srcdir, 'gatewayd/www'), '--port', String(port)]);

@@ -47,7 +47,7 @@ messages() {
 		assert_eq "$c events" 3 "$(count "$T/$c.out" '"type":"agent_event"')"
 		assert_eq "$c notifications" 1 "$(count "$T/$c.out" '"type":"notification"')"
 		assert_contains "$c notification" "$(grep notification "$T/$c.out")" \
-		    '{"type":"notification","user_id":"1","level":"error","title":"coder task failed: tests broke","event":{"event_type":"task_failed"'
+		    '{"type":"notification","user_id":"1","level":"error","title":"coder failed write_file: tests broke","event":{"event_type":"task_failed"'
 	done
 	for c in u2a u2b; do
 		assert_eq "$c events" 3 "$(count "$T/$c.out" '"type":"agent_event"')"
