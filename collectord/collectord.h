@@ -1,6 +1,7 @@
 /*
  * collectord.h: the daemon's shared state and the functions its modules
- * (server, forward, intake, deadletter) offer each other.
+ * (server, forward, intake, deadletter) offer each other; where it stands
+ * in the pipeline is in doc/ARCHITECTURE.md.
  *
  * One struct collectord lives for the whole run; main.c fills its
  * settings, cd_init builds every part on one event_base, cd_run turns the

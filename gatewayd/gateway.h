@@ -1,5 +1,6 @@
 /*
- * gateway.h: gatewayd's shared state and the modules that work on it.
+ * gateway.h: gatewayd's shared state and the modules that work on it
+ * (doc/ARCHITECTURE.md has the whole pipeline, threads and guarantees).
  *
  * gatewayd runs one libwebsockets context with lws's own poll loop on one
  * thread: the HTTP API (routes.c, the table of endpoints and what each

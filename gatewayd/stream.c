@@ -182,7 +182,10 @@ msg_event(const char *ev, size_t evlen, int64_t seq)
 /*
  * The same at time now, from text or from a store batch's record r
  * (received_at): then the stored text is written straight into the
- * message, never made on its own.
+ * message, never made on its own. Spliced by hand because this runs for
+ * every event and client: what goes between the pieces is JSON already
+ * (the stored text) or a time of ts_format's fixed form, which needs no
+ * escaping.
  */
 static struct gw_msg *
 msg_event_at(const char *ev, size_t evlen, const struct store_rec *r,

@@ -1,6 +1,7 @@
 /*
  * hookcli.h: the modules of hookcli(1), linked into hookcli/libhookcli.a so
- * that tests use the same code as the program.
+ * that tests use the same code as the program (doc/ARCHITECTURE.md: the
+ * pipeline it starts).
  *
  *   hookcli.c  command line, commands, exit-code policy (hookcli_main)
  *   build.c    event fields from options, environment and KEY=VALUE pairs

@@ -325,7 +325,10 @@ store_batch_free(struct store_batch *b)
 
 /*
  * The stored form: the event as sent, then seq and received_at, exactly
- * what json-c writes for the event with those two members added last.
+ * what json-c writes for the event with those two members added last
+ * (test_store holds it to that). Spliced by hand, for every stored event:
+ * seq is digits and received_at of ts_format's fixed form, which need no
+ * escaping.
  */
 size_t
 store_rec_text(const struct store_rec *r, int64_t seq,
