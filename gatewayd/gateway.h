@@ -95,8 +95,8 @@ struct gw_auth {
 	size_t		 ningest, nuser, nadmin;
 };
 
-/* Ingest status codes counted for /metrics (index by gw_status_slot). */
-#define GW_NSTATUS 14
+/* HTTP status codes counted for /metrics (index by gw_status_slot). */
+#define GW_NSTATUS 15
 extern const int gw_status_codes[GW_NSTATUS];
 
 /* Buckets of the latency histograms, in seconds. */
@@ -113,6 +113,7 @@ struct gw_hist {
 /* Counters behind /metrics and /api/v1/events/stats. */
 struct gw_metrics {
 	uint64_t	ingest_requests[GW_NSTATUS];
+	uint64_t	http_responses[GW_NSTATUS];	/* every answer */
 	uint64_t	ingest_events;		/* stored */
 	uint64_t	ingest_duplicates;
 	uint64_t	ingest_rejected;	/* events in refused batches */

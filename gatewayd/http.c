@@ -13,11 +13,15 @@
 #include <libwebsockets.h>
 
 #include "avjson.h"
+#include "gateway.h"
 #include "http.h"
 #include "ingest.h"
 #include "xmalloc.h"
 
-/* Write status, headers and body. */
+/*
+ * Write status, headers and body. Every answer of the API, and every
+ * refused upgrade, comes through here: it is counted for /metrics here.
+ */
 int
 http_reply(struct lws *wsi, int status, const char *ctype, const char *body,
     size_t len, const char *hname, const char *hval)
@@ -25,7 +29,11 @@ http_reply(struct lws *wsi, int status, const char *ctype, const char *body,
 	unsigned char	 hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE;
 	unsigned char	*p = start, *end = hdr + sizeof hdr - 1;
 	unsigned char	*out;
+	struct gw	*gw;
 	int		 n;
+
+	if ((gw = gw_from_wsi(wsi)) != NULL)
+		gw->m.http_responses[gw_status_slot(status)]++;
 
 	if (lws_add_http_common_headers(wsi, (unsigned)status, ctype,
 	    (lws_filepos_t)len, &p, end) != 0)

@@ -16,7 +16,8 @@
 
 /* Statuses the ingest endpoint answers; the last slot counts the rest. */
 const int gw_status_codes[GW_NSTATUS] = {
-	200, 400, 401, 403, 404, 405, 411, 413, 415, 422, 429, 500, 503, 0
+	200, 400, 401, 403, 404, 405, 411, 413, 415, 422, 426, 429, 500, 503,
+	0
 };
 
 /* Upper bounds of the store latency buckets, seconds. */
@@ -97,6 +98,20 @@ metrics_text(struct gw *gw, size_t *len)
 			gwbuf_printf(&b, "agentvis_ingest_requests_total"
 			    "{status=\"%d\"} %llu\n", gw_status_codes[i],
 			    (unsigned long long)m->ingest_requests[i]);
+	}
+	gwbuf_puts(&b, "# HELP agentvis_http_responses_total Every HTTP "
+	    "answer, by status (refusals of the router and of the stream's "
+	    "upgrades included).\n"
+	    "# TYPE agentvis_http_responses_total counter\n");
+	for (i = 0; i < GW_NSTATUS; i++) {
+		if (gw_status_codes[i] == 0)
+			gwbuf_printf(&b, "agentvis_http_responses_total"
+			    "{status=\"other\"} %llu\n",
+			    (unsigned long long)m->http_responses[i]);
+		else
+			gwbuf_printf(&b, "agentvis_http_responses_total"
+			    "{status=\"%d\"} %llu\n", gw_status_codes[i],
+			    (unsigned long long)m->http_responses[i]);
 	}
 	gwbuf_printf(&b, "# HELP agentvis_ingest_events_total Events "
 	    "stored by ingest.\n# TYPE agentvis_ingest_events_total counter\n"

@@ -167,6 +167,10 @@ read_metrics(struct gw *gw, struct lws *wsi, const struct access_who *who)
 	size_t	 len;
 	int	 rc;
 
+	/* Every figure here is the gateway's whole: not for one project. */
+	if (who->project[0] != '\0')
+		return http_reply_error(wsi, 403, "metrics are the whole "
+		    "gateway's: a token bound to a project cannot read them");
 	text = metrics_text(gw, &len);
 	rc = http_reply(wsi, 200, "text/plain; version=0.0.4", text, len,
 	    NULL, NULL);
@@ -174,11 +178,44 @@ read_metrics(struct gw *gw, struct lws *wsi, const struct access_who *who)
 	return rc;
 }
 
-/* GET /api/v1/events/stats */
+/*
+ * GET /api/v1/events/stats. A token bound to a project sees the totals
+ * of its project only: its agents' events (from the agents view, which
+ * retention does not lower) and last_seq, which every client needs to go
+ * live; the store's counts by type and the ingest and stream figures are
+ * the whole gateway's, and left out.
+ */
 int
 read_stats(struct gw *gw, struct lws *wsi, const struct access_who *who)
 {
-	return http_reply_json(wsi, 200, metrics_stats(gw), NULL, NULL);
+	struct json_object	*o, *agents, *a;
+	char			*cause = NULL;
+	int64_t			 total = 0;
+	size_t			 i, n;
+
+	if (who->project[0] == '\0')
+		return http_reply_json(wsi, 200, metrics_stats(gw), NULL,
+		    NULL);
+	if ((agents = store_agents(gw->store, who->project, &cause)) == NULL) {
+		log_warnx("stats: %s", cause);
+		free(cause);
+		gw->m.store_errors++;
+		return http_reply_error(wsi, 503, "store unavailable");
+	}
+	n = json_object_array_length(agents);
+	for (i = 0; i < n; i++) {
+		a = json_object_array_get_idx(agents, i);
+		total += json_object_get_int64(json_object_object_get(a,
+		    "events"));
+	}
+	json_object_put(agents);
+	o = json_object_new_object();
+	json_object_object_add(o, "project",
+	    json_object_new_string(who->project));
+	json_object_object_add(o, "events_seen", json_object_new_int64(total));
+	json_object_object_add(o, "last_seq",
+	    json_object_new_int64(store_last_seq(gw->store)));
+	return http_reply_json(wsi, 200, o, NULL, NULL);
 }
 
 /* GET /api/v1/agents/activity/connections: the connection manager. */

@@ -81,5 +81,15 @@ assert_eq "favicon" '200 image/x-icon' "$st"
 assert_eq "missing file" 404 "$(get /nope.html)"
 assert_eq "unknown API path" 404 "$(get /api/v1/nope)"
 assert_eq "POST elsewhere" 405 "$("$CURL" -s -o /dev/null -w '%{http_code}' -d x "$URL/api/v1/events")"
+assert_eq "POST elsewhere again" 405 "$("$CURL" -s -o /dev/null -w '%{http_code}' -d x "$URL/api/v1/agents")"
+assert_eq "Host refused" 403 "$(get /api/v1/events -H 'Host: evil.example')"
+
+# Every answer is counted, the router's refusals too.
+assert_eq "metrics again" 200 "$(get /metrics)"
+for m in 'agentvis_http_responses_total{status="405"} 2' \
+    'agentvis_http_responses_total{status="403"} 1' \
+    'agentvis_http_responses_total{status="404"} 1'; do
+	grep -qxF "$m" "$T/resp" || fail "metrics lack: $m ($(grep http_responses "$T/resp" | tr '\n' ' '))"
+done
 
 gw_stop

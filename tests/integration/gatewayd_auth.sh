@@ -99,6 +99,19 @@ esac
 assert_eq "connections user token" 403 "$(get /api/v1/agents/activity/connections -H 'Authorization: Bearer alice-token-1')"
 assert_eq "connections admin" 200 "$(get /api/v1/agents/activity/connections -H 'Authorization: Bearer admin-token-1')"
 assert_eq "metrics no token" 401 "$(get /metrics)"
+grep -qi '^www-authenticate: Bearer' <<EOH || fail "401 without WWW-Authenticate"
+$("$CURL" -s -D - -o /dev/null "$URL/metrics")
+EOH
+# A project-scoped token sees no global totals.
+assert_eq "metrics scoped token" 403 "$(get '/metrics?token=bob-token-1')"
+assert_contains "metrics scoped says why" "$(cat "$T/resp")" 'bound to a project'
+assert_eq "metrics unscoped user" 200 "$(get '/metrics?token=alice-token-1')"
+assert_eq "stats scoped" 200 "$(get '/api/v1/events/stats?token=bob-token-1')"
+jq -e '.project == "projB" and .events_seen == 1 and .last_seq == 2
+    and (has("total") or has("by_type") or has("ingest") or has("connections") | not)'     "$T/resp" >/dev/null || fail "scoped stats: $(cat "$T/resp")"
+assert_eq "stats unscoped" 200 "$(get '/api/v1/events/stats?token=alice-token-1')"
+jq -e '.total == 2 and .by_type.task_failed == 1' "$T/resp" >/dev/null ||
+	fail "unscoped stats: $(cat "$T/resp")"
 assert_eq "health needs nothing" 200 "$(get /api/v1/health)"
 assert_contains "health says tokens are needed" "$(cat "$T/resp")" '"auth":true'
 
