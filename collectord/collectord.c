@@ -48,9 +48,14 @@ cd_commit(struct collectord *cd)
 	if (n == -1) {
 		log_warnx("%s", cause);
 		cd_set_error(cd, "%s", cause);
+		snprintf(cd->st.spool_error, sizeof cd->st.spool_error, "%s",
+		    cause);
 		free(cause);
-	} else
+	} else {
 		cd->st.total_events += n;
+		if (n > 0)	/* a commit of nothing proves nothing */
+			cd->st.spool_error[0] = '\0';
+	}
 	if (cd->srv != NULL)
 		server_committed(cd->srv, n != -1);
 	if (n > 0 && cd->fwd != NULL)
@@ -123,6 +128,15 @@ cd_stats_json(struct collectord *cd)
 	    json_object_new_int64(ss.events));
 	json_object_object_add(o, "spooledBytes",
 	    json_object_new_int64(ss.bytes));
+	/* Whether the spool takes events now, and why not. */
+	json_object_object_add(o, "spoolMaxBytes",
+	    json_object_new_int64(cd->conf.spool_max_bytes));
+	json_object_object_add(o, "spoolFull", json_object_new_boolean(
+	    ss.bytes >= (uint64_t)cd->conf.spool_max_bytes));
+	json_object_object_add(o, "spoolWritable",
+	    json_object_new_boolean(st->spool_error[0] == '\0'));
+	json_object_object_add(o, "spoolError", st->spool_error[0] != '\0' ?
+	    json_object_new_string(st->spool_error) : NULL);
 	json_object_object_add(o, "inflight", json_object_new_int64(
 	    cd->fwd != NULL ? fwd_inflight(cd->fwd) : 0));
 	json_object_object_add(o, "gatewayUp",

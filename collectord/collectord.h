@@ -42,6 +42,7 @@ struct cd_stats {
 	uint64_t	connections;	/* connections accepted so far */
 	int		gateway_up;	/* the last request was answered 2xx */
 	char		last_error[256];
+	char		spool_error[256]; /* the last commit's failure, "" = ok */
 };
 
 struct collectord {

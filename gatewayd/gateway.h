@@ -157,6 +157,8 @@ struct gw {
 	uint64_t		 next_conn;
 	struct gw_metrics	 m;
 	int64_t			 started_ms;
+	/* Why the last commit failed ("" once one succeeds): health says it. */
+	char			 store_error[256];
 	int			 draining;	/* SIGTERM: closing clients */
 	int			 stop;		/* leave the service loop */
 };

@@ -286,10 +286,13 @@ ingest_committed(struct gw *gw, struct ingest_job *j)
 	if (wj->stored < 0) {
 		log_warnx("ingest: store: %s", wj->cause);
 		gw->m.store_errors++;
+		snprintf(gw->store_error, sizeof gw->store_error, "%s",
+		    wj->cause);
 		reply = ingest_error("store unavailable: %s", wj->cause);
 		ingest_wake(gw, wj->id, 503, reply, "retry-after:", "1");
 		return;
 	}
+	gw->store_error[0] = '\0';
 	seqs = wj->batch->seqs;
 	for (i = 0; i < j->b.n; i++) {
 		if (seqs[i] == 0)

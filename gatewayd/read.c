@@ -136,14 +136,20 @@ read_agents(struct gw *gw, struct lws *wsi, const struct access_who *who)
 	return http_reply_json(wsi, 200, o, NULL, NULL);
 }
 
-/* GET /api/v1/health */
+/*
+ * GET /api/v1/health: 200 "ok", or 503 "degraded" while the store
+ * refuses writes (the last commit failed: a full disk, a lock held, a
+ * database away), so that a load balancer stops sending ingest here.
+ */
 int
 read_health(struct gw *gw, struct lws *wsi, const struct access_who *who)
 {
 	struct json_object	*o;
+	int			 writable = gw->store_error[0] == '\0';
 
 	o = json_object_new_object();
-	json_object_object_add(o, "status", json_object_new_string("ok"));
+	json_object_object_add(o, "status",
+	    json_object_new_string(writable ? "ok" : "degraded"));
 	json_object_object_add(o, "store",
 	    json_object_new_string(store_kind(gw->store)));
 	json_object_object_add(o, "version",
@@ -156,7 +162,11 @@ read_health(struct gw *gw, struct lws *wsi, const struct access_who *who)
 	    json_object_new_int64((int64_t)gw->nconns));
 	json_object_object_add(o, "uptime_s", json_object_new_int64(
 	    (ts_now_ms() - gw->started_ms) / 1000));
-	return http_reply_json(wsi, 200, o, NULL, NULL);
+	json_object_object_add(o, "store_writable",
+	    json_object_new_boolean(writable));
+	json_object_object_add(o, "store_error", writable ? NULL :
+	    json_object_new_string(gw->store_error));
+	return http_reply_json(wsi, writable ? 200 : 503, o, NULL, NULL);
 }
 
 /* GET /metrics */

@@ -24,6 +24,9 @@ acked=$(wc -l <"$T/acked" | tr -d ' ')
 kill -0 "$CDPID" || fail "collectord died on a write error"
 assert_contains "lastError" "$(cd_stat lastError)" "write to spool"
 assert_eq "spooled = acked" "$acked" "$(cd_stat spooledEvents)"
+# The statistics say the spool takes no events now, and why.
+assert_eq "spoolWritable" false "$(cd_stat spoolWritable)"
+assert_contains "spoolError" "$(cd_stat spoolError)" "write to spool"
 
 gw_mode 200
 wait_unique "$acked" 20 || fail "only $(gw_unique) of $acked acked events arrived"
@@ -34,5 +37,7 @@ assert_eq "delivered but never acked" "$acked" "$(gw_unique)"
 empty() { [ "$(cd_stat spooledEvents)" = 0 ]; }
 av_wait_for 5 empty || fail "spool not empty after delivery"
 "$CLIENT" -s "$SOCK" -n 100 -q >"$T/out2" 2>&1 || fail "not accepting after the drain: $(cat "$T/out2")"
+assert_eq "spoolWritable again" true "$(cd_stat spoolWritable)"
+assert_eq "spoolError gone" null "$(cd_stat spoolError)"
 cd_stop_ok
 exit 0
