@@ -345,6 +345,30 @@ evt_check_origin(struct evt_vctx *v, struct json_object *o)
 	}
 }
 
+/*
+ * Compact serialised size of meta without its member "origin". The limit
+ * is on what the client sent: collectord stamps origin after checking, and
+ * gatewayd must measure the same thing or an event acknowledged at the
+ * limit would be refused downstream. origin is bounded by its own fixed
+ * shape (evt_check_origin). json-c writes a member as "key":value with a
+ * comma between members, so origin's share is known exactly.
+ */
+static size_t
+evt_meta_size(struct json_object *meta)
+{
+	struct json_object	*o;
+	size_t			 len, olen;
+
+	avjson_str(meta, &len);
+	if (!json_object_object_get_ex(meta, "origin", &o))
+		return len;
+	avjson_str(o, &olen);
+	len -= (sizeof "\"origin\":" - 1) + olen;
+	if (json_object_object_length(meta) > 1)
+		len--;
+	return len;
+}
+
 /* Check the metadata object against the common and the type's rules. */
 static void
 evt_check_meta(struct evt_vctx *v, struct json_object *meta, int type,
@@ -363,16 +387,15 @@ evt_check_meta(struct evt_vctx *v, struct json_object *meta, int type,
 		if (maxdepth > EVT_META_MAX_DEPTH)
 			evt_err(v, NULL, "metadata", "too_deep",
 			    "nested deeper than %d levels", EVT_META_MAX_DEPTH);
-		/* Serialise only when the cheap bound says it could be too big. */
-		else if (bound > EVT_META_MAX_BYTES) {
-			size_t	len;
-
-			avjson_str(meta, &len);
-			if (len > EVT_META_MAX_BYTES)
-				evt_err(v, NULL, "metadata", "too_large",
-				    "larger than %d bytes serialised",
-				    EVT_META_MAX_BYTES);
-		}
+		/*
+		 * Serialise only when the cheap bound (origin included, so
+		 * still an upper bound) says it could be too big.
+		 */
+		else if (bound > EVT_META_MAX_BYTES &&
+		    evt_meta_size(meta) > EVT_META_MAX_BYTES)
+			evt_err(v, NULL, "metadata", "too_large",
+			    "larger than %d bytes serialised",
+			    EVT_META_MAX_BYTES);
 		json_object_object_foreach(meta, key, val) {
 			if (evt_meta_is_short(key)) {
 				evt_check_str(v, val, "metadata", key, 0,

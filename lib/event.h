@@ -31,7 +31,7 @@ enum evt_type {
 
 /* Limits of the schema and of one protocol line (agentvis-events(7)). */
 #define EVT_SHORT_MAX		256	/* bytes, for the short string fields */
-#define EVT_META_MAX_BYTES	16384	/* metadata serialised, compact */
+#define EVT_META_MAX_BYTES	16384	/* compact metadata minus origin */
 #define EVT_META_MAX_DEPTH	8	/* nesting levels below metadata */
 #define EVT_LINE_MAX		65536	/* one NDJSON line, without newline */
 

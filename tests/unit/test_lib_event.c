@@ -450,6 +450,89 @@ START_TEST(test_metadata_size)
 }
 END_TEST
 
+/* The largest origin the shape allows (json-c keeps integers to 2^64-1). */
+#define BIG_ORIGIN "{\"uid\":18446744073709551615,\"gid\":18446744073709551615," \
+	"\"pid\":18446744073709551615,\"via\":\"fallback\"}"
+
+/* Metadata {"x":"a…"} of exactly size bytes, origin added first or last. */
+static struct json_object *
+meta_of_size(size_t size, const char *origin, int origin_first)
+{
+	struct json_object	*meta = json_object_new_object();
+	char			*s = repeat('a', size - 8);
+
+	if (origin != NULL && origin_first)
+		json_object_object_add(meta, "origin", parse(origin));
+	json_object_object_add(meta, "x", json_object_new_string(s));
+	if (origin != NULL && !origin_first)
+		json_object_object_add(meta, "origin", parse(origin));
+	free(s);
+	return meta;
+}
+
+START_TEST(test_metadata_size_without_origin)
+{
+	struct json_object	*ev = good(EVT_AGENT_SPAWNED), *meta;
+	const struct evt_error	*e;
+	size_t			 len;
+	int			 first;
+
+	/*
+	 * origin, stamped by collectord after its check, is not counted:
+	 * what collectord took at the limit, gatewayd takes too, wherever
+	 * origin sits among the members.
+	 */
+	for (first = 0; first <= 1; first++) {
+		meta = meta_of_size(EVT_META_MAX_BYTES, BIG_ORIGIN, first);
+		json_object_object_add(ev, "metadata", meta);
+		avjson_str(meta, &len);
+		ck_assert_uint_gt(len, EVT_META_MAX_BYTES + 100);
+		ck_assert_int_eq(check(ev, EVT_ALLOW_ORIGIN), 0);
+		meta = meta_of_size(EVT_META_MAX_BYTES + 1, BIG_ORIGIN, first);
+		json_object_object_add(ev, "metadata", meta);
+		e = one_error(ev, EVT_ALLOW_ORIGIN, "metadata", "too_large");
+		ck_assert_str_eq(e->msg, "larger than 16384 bytes serialised");
+	}
+	/* The same edges without origin, as a client sends them. */
+	json_object_object_add(ev, "metadata",
+	    meta_of_size(EVT_META_MAX_BYTES, NULL, 0));
+	ck_assert_int_eq(check(ev, 0), 0);
+	ck_assert_int_eq(check(ev, EVT_ALLOW_ORIGIN), 0);
+	json_object_object_add(ev, "metadata",
+	    meta_of_size(EVT_META_MAX_BYTES + 1, NULL, 0));
+	one_error(ev, 0, "metadata", "too_large");
+	one_error(ev, EVT_ALLOW_ORIGIN, "metadata", "too_large");
+	/* A client's origin is refused as such, whatever the size. */
+	json_object_object_add(ev, "metadata",
+	    meta_of_size(EVT_META_MAX_BYTES, BIG_ORIGIN, 0));
+	one_error(ev, 0, "metadata.origin", "extra_forbidden");
+	json_object_put(ev);
+}
+END_TEST
+
+START_TEST(test_origin_bounded_by_shape)
+{
+	struct json_object	*ev = good(EVT_AGENT_SPAWNED), *meta, *o;
+	char			*s;
+
+	/* origin alone: metadata counts as {}. */
+	meta = json_object_new_object();
+	json_object_object_add(meta, "origin", parse(BIG_ORIGIN));
+	json_object_object_add(ev, "metadata", meta);
+	ck_assert_int_eq(check(ev, EVT_ALLOW_ORIGIN), 0);
+	/* Not counted in the limit, origin cannot carry bulk either. */
+	s = repeat('y', 2 * EVT_META_MAX_BYTES);
+	o = parse("{\"uid\":0,\"gid\":0,\"pid\":1,\"via\":\"socket\"}");
+	json_object_object_add(o, "bulk", json_object_new_string(s));
+	json_object_object_add(meta, "origin", o);
+	one_error(ev, EVT_ALLOW_ORIGIN, "metadata.origin.bulk", "extra_forbidden");
+	json_object_object_add(meta, "origin", json_object_new_string(s));
+	one_error(ev, EVT_ALLOW_ORIGIN, "metadata.origin", "dict_type");
+	free(s);
+	json_object_put(ev);
+}
+END_TEST
+
 /* Metadata nested n containers deep, alternating objects and arrays. */
 static struct json_object *
 nested(int n)
@@ -816,6 +899,8 @@ event_suite(void)
 	tcase_add_test(tc, test_metadata_absent_is_empty);
 	tcase_add_test(tc, test_metadata_not_object);
 	tcase_add_test(tc, test_metadata_size);
+	tcase_add_test(tc, test_metadata_size_without_origin);
+	tcase_add_test(tc, test_origin_bounded_by_shape);
 	tcase_add_test(tc, test_metadata_depth);
 	tcase_add_test(tc, test_metadata_depth_from_text);
 	tcase_add_test(tc, test_known_metadata_keys);
