@@ -26,6 +26,7 @@ PACKAGES=(
 	libevent-dev libjson-c-dev libwebsockets-dev uuid-dev check libsqlite3-dev
 	libpq-dev
 	postgresql sqlite3 curl jq mandoc procps psmisc socat util-linux python3
+	systemd
 	nodejs npm chromium
 	clang libclang-rt-14-dev valgrind hyperfine wrk
 )
