@@ -55,6 +55,7 @@ struct gw_config {
 	char			*user_token_file;
 	long long		 max_body_bytes;
 	long long		 max_ingest_backlog; /* bytes, 0 = none */
+	long long		 max_receiving;	/* bytes of bodies coming in, 0 = none */
 	long long		 body_timeout;	/* ms for a whole ingest body */
 	long long		 max_response_bytes; /* a page of /api/v1/events */
 	long long		 max_ws_message_bytes;
@@ -147,6 +148,7 @@ struct gw {
 	int64_t			 bcast_seq;	/* highest seq broadcast */
 	struct ingest_waitq	 waits;		/* ingest requests awaiting commit */
 	size_t			 backlog;	/* body bytes with the writer */
+	size_t			 receiving;	/* bytes promised by bodies coming in */
 	uint64_t		 busy;		/* 503s since the backlog was 0 */
 	uint64_t		 next_wait;	/* id of the next one */
 	struct ratelimit	*rl;

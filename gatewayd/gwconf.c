@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -45,6 +46,9 @@ const struct conf_key gw_conf_keys[] = {
 	  "file of user tokens, \"TOKEN USER [PROJECT]\" per line" },
 	{ "max_body_bytes", CONF_SIZE, "1M", C(max_body_bytes), 64,
 	  1LL << 30, NULL, "largest ingest request body" },
+	{ "max_receiving", CONF_SIZE, "32M", C(max_receiving), 0,
+	    LLONG_MAX, NULL, "most bytes of ingest bodies being received at once "
+	    "(their Content-Length), 0 = no limit" },
 	{ "max_ingest_backlog", CONF_SIZE, "16M", C(max_ingest_backlog), 0,
 	  1LL << 40, NULL,
 	  "ingest bytes waiting for the store before more get 503 (0 = off)" },

@@ -51,6 +51,17 @@ struct ingest_job {
 	size_t			 bytes;		/* body length, in gw->backlog */
 };
 
+/* The body is done with, read or not: free it and what it promised. */
+void
+ingest_body_done(struct gw *gw, struct ingest_req *r)
+{
+	free(r->body);
+	r->body = NULL;
+	r->ingest = 0;
+	gw->receiving -= r->promised;
+	r->promised = 0;
+}
+
 /* Count an answer the route gave an ingest request. */
 void
 ingest_count(struct gw *gw, int status)
@@ -189,9 +200,7 @@ ingest_finish(struct gw *gw, struct lws *wsi, struct ingest_req *pss)
 	pss->wait = w;
 
 	if (ingest_busy(gw, pss->len)) {
-		free(pss->body);
-		pss->body = NULL;
-		pss->ingest = 0;
+		ingest_body_done(gw, pss);
 		reply = ingest_error("store busy: %zu bytes of ingest wait to be "
 		    "stored (max_ingest_backlog %lld); retry later", gw->backlog,
 		    gw->conf.max_ingest_backlog);
@@ -200,9 +209,7 @@ ingest_finish(struct gw *gw, struct lws *wsi, struct ingest_req *pss)
 	}
 	len = pss->len;
 	status = ingest_parse(pss->body, pss->len, pss->count, &b, &reply);
-	free(pss->body);
-	pss->body = NULL;
-	pss->ingest = 0;
+	ingest_body_done(gw, pss);
 	if (status != 0) {
 		if (status == 422)
 			gw->m.ingest_rejected += (uint64_t)json_object_get_int64(
@@ -506,7 +513,24 @@ ingest_start(struct gw *gw, struct lws *wsi, struct ingest_req *pss)
 			return -1;
 		return http_done(wsi);
 	}
-	/* The buffer grows as the body comes: a promise costs nothing. */
+	/*
+	 * The buffer grows as the body comes, but what all bodies coming in
+	 * at once may hold is bounded: past max_receiving a body is refused
+	 * from its headers, before any of it is read, as a 413 is. Many
+	 * connections each part-way through a large body would otherwise
+	 * hold memory without bound.
+	 */
+	if (gw->conf.max_receiving > 0 && gw->receiving + (size_t)cl >
+	    (size_t)gw->conf.max_receiving) {
+		if (ingest_answer(gw, wsi, 503, ingest_error("busy: %zu bytes "
+		    "of ingest bodies are being received (max_receiving "
+		    "%lld); retry later", gw->receiving,
+		    gw->conf.max_receiving), "retry-after:", "1") != 0)
+			return -1;
+		return http_done(wsi);
+	}
+	pss->promised = (size_t)cl;
+	gw->receiving += pss->promised;
 	pss->want = (size_t)cl;
 	pss->len = pss->cap = 0;
 	pss->body = NULL;

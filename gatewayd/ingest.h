@@ -33,6 +33,7 @@ struct ingest_req {
 	struct ingest_wait *wait;	/* waiting for the writer */
 	size_t		 want;		/* Content-Length */
 	int64_t		 deadline;	/* the whole body by then (ts_mono_us) */
+	size_t		 promised;	/* counted in gw->receiving */
 };
 
 /*
@@ -53,6 +54,8 @@ void ingest_wait_drop(struct gw *gw, struct lws *wsi, struct ingest_req *r,
     int closed);
 /* 1 if a request came pipelined behind an unanswered ingest: close. */
 int ingest_pipelined(struct gw *gw, struct lws *wsi);
+/* The body is done with, read or not: free it and what it promised. */
+void ingest_body_done(struct gw *gw, struct ingest_req *r);
 /* Count an answer the route gave an ingest request (401, 429, …). */
 void ingest_count(struct gw *gw, int status);
 

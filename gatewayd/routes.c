@@ -180,11 +180,8 @@ routes_callback(struct lws *wsi, int reason, void *user, void *in,
 		return ingest_reply(gw_from_wsi(wsi), wsi, &pss->in);
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
-		if (pss != NULL) {
-			free(pss->in.body);
-			pss->in.body = NULL;
-			pss->in.ingest = 0;
-		}
+		if (pss != NULL)
+			ingest_body_done(gw_from_wsi(wsi), &pss->in);
 		ingest_wait_drop(gw_from_wsi(wsi), wsi,
 		    pss != NULL ? &pss->in : NULL,
 		    reason == LWS_CALLBACK_CLOSED_HTTP);
