@@ -96,8 +96,9 @@ ts_format(char buf[TS_LEN], int64_t ms)
 		days--;
 	}
 	ts_civil_from_days(days, &y, &m, &d);
+	/* Keep the fixed width; ts_parse refuses the times that land here. */
 	if (y < 0 || y > 9999)
-		y = y < 0 ? 0 : 9999;	/* keep the fixed width; never reached in practice */
+		y = y < 0 ? 0 : 9999;
 	ts_put(buf, 0, 4, (unsigned)y);
 	buf[4] = '-';
 	ts_put(buf, 5, 2, m);
@@ -151,6 +152,7 @@ ts_parse(const char *s, int64_t *ms, const char **why)
 {
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	int		 y, mo, d, h, mi, sec, frac = 0, oh = 0, om = 0, sign = 0, n;
+	int64_t		 v;
 	const char	*dummy;
 
 	if (why == NULL)
@@ -217,7 +219,17 @@ ts_parse(const char *s, int64_t *ms, const char **why)
 		*why = "trailing characters";
 		return -1;
 	}
-	*ms = ((ts_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+	v = ((ts_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 	    h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60)) * 1000) + frac;
+	/*
+	 * An offset or a leap second can carry the instant out of the four
+	 * digit years, where ts_format has no form for it: two such times
+	 * would print alike.
+	 */
+	if (v < TS_MIN_MS || v > TS_MAX_MS) {
+		*why = "out of range";
+		return -1;
+	}
+	*ms = v;
 	return 0;
 }

@@ -330,6 +330,7 @@ START_TEST(test_timestamps)
 		{ "2026-11-26T16:35:09+0530", "bad time zone offset" },
 		{ "2026-11-26T16:35:09Z ", "trailing characters" },
 		{ "2026-11-26T16:35:09UTC", "bad time zone" },
+		{ "9999-12-31T23:30:00-01:00", "out of range" },
 	};
 	static const char *const good_ts[] = {
 		"2026-11-26T16:35:09Z", "2026-11-26T16:35:09.123456+05:30",

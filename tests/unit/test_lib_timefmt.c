@@ -40,6 +40,11 @@ START_TEST(test_parse_values)
 		{ "2024-03-01T00:00:00+05:30", 1709231400000LL },
 		{ "1969-12-31T23:59:59.999Z", -1 },
 		{ "2016-12-31T23:59:60Z", 1483228800000LL },		/* leap second */
+		/* The ends of what ts_format writes, reached through offsets too. */
+		{ "0000-01-01T00:00:00Z", -62167219200000LL },
+		{ "0000-01-01T00:00:00-23:59", -62167132860000LL },
+		{ "9999-12-31T23:59:59.999Z", 253402300799999LL },
+		{ "9999-12-31T23:59:59.999+23:59", 253402214459999LL },
 	};
 	int64_t		ms;
 	const char	*why = NULL;
@@ -80,6 +85,11 @@ START_TEST(test_parse_errors)
 		{ "2026-11-26X16:35:09Z", "expected 'T' between date and time" },
 		{ "2026-11-26T16:35:09Zjunk", "trailing characters" },
 		{ "1795710909123", "bad year" },
+		/* In UTC before year 0 or after 9999: no canonical form. */
+		{ "0000-01-01T00:00:00+00:01", "out of range" },
+		{ "0000-01-01T00:59:59.999+01:00", "out of range" },
+		{ "9999-12-31T23:59:60Z", "out of range" },
+		{ "9999-12-31T23:00:00-01:00", "out of range" },
 	};
 	int64_t		ms;
 	const char	*why;
