@@ -91,3 +91,76 @@ ws_wait() {
 	wait "$pid"
 	echo $? >"$T/$1.rc"
 }
+
+# Event N (task_started) with timestamp TS and event_id ID: spelt N TS ID.
+spelt() {
+	ev "$1" task_started | sed "s/2026-11-26T16:35:09.123Z/$2/;
+	    s/00000000-0000-4000-8000-$(printf %012d "$1")/$3/"
+}
+
+# The same event spelt every way the validator accepts (the instant with
+# Z, +00:00, another offset or more fraction digits; the UUID in either
+# case) is one event: stored once in the canonical form, streamed once,
+# and counted as a duplicate in every later answer. gatewayd is started
+# on store $1 and stopped again.
+spellings() {
+	local up=3F1C2A4E-8B7D-4C2E-9A1F-2B3C4D5E6F70
+	local low=3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70
+	local at='"timestamp":"2026-11-26T16:35:09.123Z"'
+	local ts id n=0 dups=0
+	gw_start --store "$1"
+	ws_start sp -n 4 -t 15000 "$PORT" /api/v1/agents/activity/stream
+	ws_wait_conns 1
+	# Each spelling in a request of its own, non-canonical ones first.
+	for ts in 2026-11-26T17:35:09.123+01:00 2026-11-26T16:35:09.123+00:00 \
+	    2026-11-26T16:35:09.123000Z 2026-11-26T16:35:09.123Z; do
+		for id in $up $low; do
+			spelt 1 "$ts" "$id" >"$T/sp.$n"
+			assert_eq "$ts $id" 200 "$(post "$T/sp.$n")"
+			if [ "$n" -eq 0 ]; then
+				assert_contains "$ts $id stored" "$(cat "$T/resp")" \
+				    '"accepted":1,"duplicates":0'
+			else
+				assert_contains "$ts $id duplicate" "$(cat "$T/resp")" \
+				    '"accepted":0,"duplicates":1,"first_seq":null'
+				dups=$((dups + 1))
+			fi
+			n=$((n + 1))
+		done
+	done
+	# In one batch: two more spellings of it, a new event twice, another.
+	{
+		printf '{"events":['
+		spelt 1 2026-11-26T11:35:09.123-05:00 "$up"; printf ','
+		spelt 1 2026-11-26t16:35:09.123999z "$low"; printf ','
+		spelt 2 2026-11-26T16:35:09.123Z 00000000-0000-4000-8000-00000000000A
+		printf ','
+		spelt 2 2026-11-26T16:35:09.123+00:00 00000000-0000-4000-8000-00000000000a
+		printf ','
+		spelt 3 2026-11-26T16:35:09.123Z 00000000-0000-4000-8000-000000000003
+		printf '],"batch_id":"spellings"}'
+	} >"$T/sp.batch"
+	assert_eq "batch of spellings" 200 "$(post "$T/sp.batch")"
+	assert_contains "batch of spellings answer" "$(cat "$T/resp")" \
+	    '"accepted":2,"duplicates":3,"first_seq":2,"last_seq":3'
+	dups=$((dups + 3))
+
+	# connected, then each event once, in the canonical form.
+	ws_wait sp
+	assert_eq "stream client" 0 "$(cat "$T/sp.rc")"
+	assert_contains "streamed once" "$(sed -n 2p "$T/sp.out")" \
+	    "$at,\"event_id\":\"$low\""
+	assert_contains "the new event once" "$(sed -n 3p "$T/sp.out")" \
+	    "$at,\"event_id\":\"00000000-0000-4000-8000-00000000000a\""
+	assert_contains "then the last" "$(sed -n 4p "$T/sp.out")" \
+	    '"event_id":"00000000-0000-4000-8000-000000000003"'
+
+	assert_eq "events" 200 "$(get '/api/v1/events?limit=100')"
+	assert_eq "rows stored" 3 "$(jq '.events | length' "$T/resp")"
+	assert_eq "stored form" "2026-11-26T16:35:09.123Z $low" \
+	    "$(jq -r '.events[0] | .timestamp + " " + .event_id' "$T/resp")"
+	assert_eq "stats" 200 "$(get /api/v1/events/stats)"
+	assert_eq "total and duplicates" "3 $dups" \
+	    "$(jq -r '"\(.total) \(.ingest.duplicates)"' "$T/resp")"
+	gw_stop
+}

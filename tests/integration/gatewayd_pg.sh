@@ -61,4 +61,8 @@ assert_eq "streamed in seq order" "1 2 3 4 5 6 7 8" \
 assert_eq "rows stored" 8 "$(pg_sql 'SELECT count(*) FROM agentvis_events')"
 assert_eq "last_seq" 8 "$(pg_sql "SELECT value FROM agentvis_meta WHERE key = 'last_seq'")"
 gw_stop
+
+note "duplicates however they are spelt, on a database of their own"
+pg_sql 'CREATE DATABASE spellings' >/dev/null
+spellings "postgresql://postgres@/spellings?host=$PGDIR"
 exit 0

@@ -875,6 +875,125 @@ START_TEST(test_dedup_key_is_timestamp_and_id)
 }
 END_TEST
 
+/* Set the string member key of ev to s; returns ev. */
+static struct json_object *
+setstr(struct json_object *ev, const char *key, const char *s)
+{
+	json_object_object_add(ev, key, json_object_new_string(s));
+	return ev;
+}
+
+START_TEST(test_dedup_whatever_the_spelling)
+{
+	/* One instant, 2026-11-26T16:35:09.123Z, as clients write it. */
+	static const char *const ts[] = {
+		"2026-11-26T17:35:09.123+01:00",
+		"2026-11-26T16:35:09.123Z",
+		"2026-11-26T16:35:09.123+00:00",	/* Python's isoformat() */
+		"2026-11-26T16:35:09.123000Z",
+		"2026-11-26T11:05:09.123-05:30",
+		"2026-11-26t16:35:09.123z",
+		"2026-11-26T16:35:09.123-00:00",
+		"2026-11-26T16:35:09.1239Z",		/* below a millisecond */
+	};
+	static const char up[] = "3F1C2A4E-8B7D-4C2E-9A1F-2B3C4D5E6F70";
+	static const char low[] = "3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70";
+	const size_t		 n = sizeof ts / sizeof ts[0];
+	struct store		*st;
+	struct json_object	*evs[16];
+	struct rows		*r;
+	int64_t			 seqs[16];
+	char			*cause = NULL;
+	size_t			 i;
+
+	setup_backend(_i);
+	st = open_store(NULL);
+	/* The first spelling to arrive is stored, in the canonical form. */
+	evs[0] = setstr(setstr(mkev(EVT_TASK_STARTED, "a", 0), "event_id", up),
+	    "timestamp", ts[0]);
+	ck_assert_int_eq(store_insert(st, evs, 1, seqs, &cause), 1);
+	ck_assert_str_eq(member(evs[0], "event_id"), low);
+	ck_assert_str_eq(member(evs[0], "timestamp"), "2026-11-26T16:35:09.123Z");
+	ck_assert_ptr_nonnull(strstr(avjson_str(evs[0], NULL),
+	    "\"timestamp\":\"2026-11-26T16:35:09.123Z\","
+	    "\"event_id\":\"3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70\""));
+	putall(evs, 1);
+
+	/* Every other spelling, in either case, is a duplicate. */
+	for (i = 0; i < n; i++)
+		evs[i] = setstr(setstr(mkev(EVT_TASK_STARTED, "a", 0),
+		    "event_id", i % 2 ? up : low), "timestamp", ts[i]);
+	insert_ok(st, evs, n, 0, seqs);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(seqs[i], 0);
+
+	/* Within one batch too. */
+	evs[0] = setstr(mkev(EVT_TASK_STARTED, "a", 0), "event_id",
+	    "ABCDEF00-0000-4000-8000-000000000001");
+	evs[1] = setstr(mkev(EVT_TASK_STARTED, "a", 0), "event_id",
+	    "abcdef00-0000-4000-8000-000000000001");
+	setstr(evs[1], "timestamp", "2026-11-26T18:35:09.123+02:00");
+	insert_ok(st, evs, 2, 1, seqs);
+	ck_assert_int_eq(seqs[1], 0);
+
+	/* Another millisecond is another event. */
+	evs[0] = setstr(setstr(mkev(EVT_TASK_STARTED, "a", 0), "event_id", up),
+	    "timestamp", "2026-11-26T16:35:09.124Z");
+	insert_ok(st, evs, 1, 1, seqs);
+
+	ck_assert_int_eq(total(st), 3);
+	r = query_all(st, 0);
+	ck_assert_int_eq(r->n, 3);
+	ck_assert_ptr_nonnull(strstr(r->json[0],
+	    "\"timestamp\":\"2026-11-26T16:35:09.123Z\","
+	    "\"event_id\":\"3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70\""));
+	ck_assert_ptr_nonnull(strstr(r->json[1],
+	    "\"event_id\":\"abcdef00-0000-4000-8000-000000000001\""));
+	rows_free(r);
+	store_close(st);
+	teardown_backend();
+}
+END_TEST
+
+START_TEST(test_sqlite_dedup_index_in_time_order)
+{
+	static const char *const ts[] = {
+		"2026-11-26T16:00:00Z",			/* 16:00:00.000Z */
+		"2026-11-26T16:35:09.5+01:00",		/* 15:35:09.500Z */
+		"2026-11-26T15:59:59.999999-00:00",	/* 15:59:59.999Z */
+		"2026-11-26T10:30:00-05:00",		/* 15:30:00.000Z */
+	};
+	struct store		*st;
+	struct json_object	*evs[4];
+	sqlite3			*db;
+	sqlite3_stmt		*s;
+	char			 order[16] = "";
+	size_t			 i;
+
+	/* The key's text sorts as the instants do: the index grows at its end. */
+	setup_backend(0);
+	st = open_store(NULL);
+	for (i = 0; i < 4; i++)
+		evs[i] = setstr(mkev(EVT_TASK_STARTED, "a", 0), "timestamp",
+		    ts[i]);
+	insert_ok(st, evs, 4, 4, NULL);
+	store_close(st);
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT seq, ts FROM events"
+	    " INDEXED BY events_dedup ORDER BY ts, event_id", -1, &s, NULL),
+	    SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(order + strlen(order), sizeof order - strlen(order),
+		    "%d", sqlite3_column_int(s, 0));
+		ck_assert_int_eq(sqlite3_column_bytes(s, 1), 24);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	ck_assert_str_eq(order, "4231");
+	teardown_backend();
+}
+END_TEST
+
 /* The attributes of model event i (seq i + 1). */
 #define M_N		6000	/* crosses the SQLite postings flush */
 #define M_TYPE(i)	((int)((i) * 7 % EVT__COUNT))
@@ -1618,6 +1737,8 @@ store_suite(void)
 	    first_backend, end_backend);
 	tcase_add_loop_test(tc, test_hostile_strings,
 	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_dedup_whatever_the_spelling,
+	    first_backend, end_backend);
 	tcase_add_loop_test(tc, test_dedup_key_is_timestamp_and_id,
 	    first_backend, end_backend);
 	tcase_add_loop_test(tc, test_query_model,
@@ -1637,6 +1758,7 @@ store_suite(void)
 
 	tc = tcase_both("sqlite");
 	tcase_add_test(tc, test_sqlite_reopen_keeps_seq);
+	tcase_add_test(tc, test_sqlite_dedup_index_in_time_order);
 	tcase_add_test(tc, test_sqlite_failure_stores_nothing);
 	tcase_add_test(tc, test_sqlite_open_errors);
 	tcase_add_test(tc, test_sqlite_crash_recovers_pending);
