@@ -547,6 +547,56 @@ evt_validate(struct json_object *ev, unsigned flags, struct evt_error *errs,
 	return v.count;
 }
 
+/*
+ * Rewrite event_id in lower case and timestamp in ts_format's UTC form,
+ * the members that tell one event from another, where a client spelt
+ * them otherwise. Both are checked before either is touched, and only
+ * a member that changes is set: hookcli's events are canonical already.
+ */
+int
+evt_canonical(struct json_object *ev, const char **why)
+{
+	struct json_object	*id, *ts;
+	const char		*s;
+	char			 lower[UUIDSTR_LEN], canon[TS_LEN];
+	int64_t			 ms;
+	int			 i, changed = 0;
+
+	if (!json_object_is_type(ev, json_type_object)) {
+		*why = "not an object";
+		return -1;
+	}
+	if (!json_object_object_get_ex(ev, "event_id", &id) ||
+	    !json_object_is_type(id, json_type_string) ||
+	    json_object_get_string_len(id) != UUIDSTR_LEN - 1 ||
+	    !uuidstr_valid(s = json_object_get_string(id))) {
+		*why = "event_id missing or not a UUID";
+		return -1;
+	}
+	if (!json_object_object_get_ex(ev, "timestamp", &ts) ||
+	    !json_object_is_type(ts, json_type_string) ||
+	    ts_parse(json_object_get_string(ts), &ms, NULL) != 0) {
+		*why = "timestamp missing or not RFC 3339";
+		return -1;
+	}
+	for (i = 0; i < UUIDSTR_LEN - 1; i++) {
+		lower[i] = s[i];
+		if (s[i] >= 'A' && s[i] <= 'F') {
+			lower[i] = (char)(s[i] - 'A' + 'a');
+			changed = 1;
+		}
+	}
+	lower[i] = '\0';
+	if (changed && json_object_set_string(id, lower) != 1)
+		fatalx("json-c: cannot set event_id");
+	ts_format(canon, ms);
+	if ((json_object_get_string_len(ts) != TS_LEN - 1 ||
+	    memcmp(json_object_get_string(ts), canon, TS_LEN - 1) != 0) &&
+	    json_object_set_string(ts, canon) != 1)
+		fatalx("json-c: cannot set timestamp");
+	return 0;
+}
+
 /* Format err as "field: msg" or "msg". */
 size_t
 evt_error_str(const struct evt_error *err, char *buf, size_t len)

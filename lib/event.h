@@ -76,6 +76,15 @@ struct evt_error {
 int evt_validate(struct json_object *ev, unsigned flags,
     struct evt_error *errs, int nerr);
 
+/*
+ * Put ev's event_id and timestamp in their canonical forms, in place: the
+ * UUID in lower case, the time as ts_format writes it (UTC, milliseconds,
+ * finer digits dropped), so that two spellings of one event compare
+ * equal. 0, or -1 with a static reason in *why, ev unchanged, when either
+ * is missing or invalid (evt_validate accepts no such event).
+ */
+int evt_canonical(struct json_object *ev, const char **why);
+
 /* Format err as "field: msg" (or "msg" when field is empty) into buf. */
 size_t evt_error_str(const struct evt_error *err, char *buf, size_t len);
 

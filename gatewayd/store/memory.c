@@ -5,9 +5,9 @@
  * start, which is the best a store without a disk can do: a client that
  * resumes with a seq above last_seq gets only live events.
  *
- * Duplicates are recognised as in the SQLite store, by timestamp and
- * event_id, among the events still held; an evicted event may be stored
- * again.
+ * Duplicates are recognised as in the SQLite store, by the canonical
+ * timestamp and event_id (store_batch_new), among the events still held;
+ * an evicted event may be stored again.
  *
  * Events are kept as their serialised output form, so a query only
  * copies bytes out.

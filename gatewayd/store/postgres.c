@@ -9,10 +9,10 @@
  * last_seq and the counts are therefore read from the database, not
  * cached: another gatewayd may have moved them.
  *
- * The layout follows the SQLite store (duplicates by timestamp and
- * event_id, agents upserted in the batch's transaction), with plain
- * B-tree indexes for the filters: PostgreSQL's costs differ, and this
- * back end is for sharing, not for the last event per second.
+ * The layout follows the SQLite store (duplicates by the canonical
+ * timestamp and event_id, agents upserted in the batch's transaction),
+ * with plain B-tree indexes for the filters: PostgreSQL's costs differ,
+ * and this back end is for sharing, not for the last event per second.
  *
  * Compiled only with HAVE_PQ (configure found libpq and the program
  * links $(PQ_LIBS)); otherwise this file is empty.

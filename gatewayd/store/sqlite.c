@@ -17,9 +17,11 @@
  *
  * - events is keyed by seq (the rowid), so rows are appended.
  * - Duplicates are found by a unique index on (ts, event_id): a
- *   redelivered event carries the same timestamp and event_id, and keyed
- *   by time first the index grows at its end too. On event_id alone
- *   (random v4 UUIDs) every event would dirty a page of its own.
+ *   redelivered event carries the same instant and event_id, which
+ *   store_batch_new has put in their canonical forms (fixed-width UTC
+ *   text, lower case), and keyed by time first the index grows at its
+ *   end too. On event_id alone (random v4 UUIDs) every event would dirty
+ *   a page of its own.
  * - The filters of the read API (type, agent, session, user, project) are
  *   not SQLite indexes, which would dirty the last page of every distinct
  *   value in every batch. They are postings written in bulk, sorted, once

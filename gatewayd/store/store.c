@@ -1,8 +1,9 @@
 /*
  * store.c: the store front: parses the --store spec, dispatches to a back
  * end through its struct store_ops, and holds what all back ends share
- * (reading the indexed fields of an event, stamping seq and received_at,
- * folding per-project agent rows into the /api/v1/agents answer).
+ * (the canonical duplicate key, reading the indexed fields of an event,
+ * stamping seq and received_at, folding per-project agent rows into the
+ * /api/v1/agents answer).
  *
  * Every call into a back end holds the store's mutex: gatewayd inserts
  * from its writer thread while its service thread queries, retains and
@@ -227,15 +228,25 @@ store_ev_strs(struct store_ev *ev, const char **sp[STORE_EV_STRS])
 }
 
 /*
- * Flatten evs into a new batch: a pass that reads the fields and
- * serialises each event, then one allocation and a pass that copies.
+ * Flatten evs into a new batch: a pass that canonicalises, reads the
+ * fields and serialises each event, then one allocation and a pass that
+ * copies.
+ *
+ * Duplicates are equal (timestamp, event_id) keys, so the key is made
+ * here, the one way into every back end: event_id in lower case and the
+ * timestamp in ts_format's UTC form, written into the event itself, so
+ * that the stored and broadcast text carries the key the store compared.
+ * A client that re-serialises on retry ("+00:00" for "Z", an upper-case
+ * UUID) then sends a duplicate, not a second event; and the fixed-width
+ * UTC text sorts as the instants do, so SQLite's unique index on the key
+ * still grows at its end.
  */
 struct store_batch *
 store_batch_new(struct json_object **evs, size_t n, char **cause)
 {
 	struct store_batch	*b;
 	struct store_rec	*r;
-	const char		**sp[STORE_EV_STRS];
+	const char		**sp[STORE_EV_STRS], *why;
 	size_t			 i, k, total = 0;
 	char			*at;
 
@@ -245,6 +256,11 @@ store_batch_new(struct json_object **evs, size_t n, char **cause)
 	b->seqs = xcalloc(n ? n : 1, sizeof *b->seqs);
 	for (i = 0; i < n; i++) {
 		r = &b->recs[i];
+		if (evt_canonical(evs[i], &why) != 0) {
+			*cause = xasprintf("event %zu: %s", i, why);
+			store_batch_free(b);
+			return NULL;
+		}
 		if (store_ev_get(evs[i], i, &r->ev, cause) != 0) {
 			store_batch_free(b);
 			return NULL;

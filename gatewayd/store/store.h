@@ -82,23 +82,27 @@ const char *store_kind(const struct store *st);
 void store_set_opts(struct store *st, const struct store_opts *opts);
 
 /*
- * Store a validated batch in one transaction. Events whose event_id is
- * already stored (or repeated within the batch) with the same timestamp
- * are duplicates (a redelivery carries both unchanged): not stored,
- * seqs[i] = 0. Every stored event object gets "seq" and
+ * Store a validated batch in one transaction. Every event's event_id and
+ * timestamp are first put in their canonical forms in place
+ * (evt_canonical: lower case; UTC, milliseconds). An event whose
+ * canonical event_id and timestamp are already stored (or repeated
+ * within the batch) is a duplicate, however the client spelt them: not
+ * stored, seqs[i] = 0. Every stored event object gets "seq" and
  * "received_at" added in place, and from then on serialises (json-c,
  * avjson_str, also nested in a larger object) to exactly the stored text
  * without serialising again: broadcast it, do not modify it. Returns the
  * number stored, or -1 with *cause when the store is unavailable (nothing
- * of the batch stored, no object changed: gatewayd answers 503).
+ * of the batch stored, no object changed but for the canonical forms:
+ * gatewayd answers 503).
  */
 int store_insert(struct store *st, struct json_object **evs, size_t n,
     int64_t *seqs, char **cause);
 
 /*
  * The same in three steps, so that the middle one runs on gatewayd's
- * writer thread: store_batch_new flattens the events (their indexed
- * fields and their text, copied into the batch) on the caller's thread;
+ * writer thread: store_batch_new canonicalises and flattens the events
+ * (their indexed fields and their text, copied into the batch) on the
+ * caller's thread;
  * store_insert_batches stores one or more batches in one transaction,
  * reading nothing but the batches (group commit; -1 stores none of
  * them); store_batch_finish then stamps and freezes the stored events as

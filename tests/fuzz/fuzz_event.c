@@ -6,8 +6,9 @@
  * UTF-8 as RFC 3629 has it (json-c's own check takes overlong forms and
  * encoded surrogates; avjson_prescan must not), and validate the same
  * way; validation must never write more errors than asked for; error
- * strings must be terminated. avjson_quote must write what json-c
- * writes for the input as a string.
+ * strings must be terminated; a valid event's canonical form must be
+ * valid and stay put. avjson_quote must write what json-c writes for the
+ * input as a string.
  */
 #include "config.h"
 
@@ -131,6 +132,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 		n = evt_validate(o, EVT_ALLOW_ORIGIN, errs, 4);
+		/*
+		 * A valid event has a canonical form, still valid, that stays
+		 * the same when made again; what has none is left as it was.
+		 */
+		i = evt_canonical(o, &s);
+		if (i != 0 && (n == 0 || strcmp(avjson_str(o, NULL), text) != 0))
+			abort();
+		if (i == 0 && n == 0 &&
+		    evt_validate(o, EVT_ALLOW_ORIGIN, NULL, 0) != 0)
+			abort();
+		if (i == 0) {
+			free(text);
+			text = strdup(avjson_str(o, NULL));
+			if (evt_canonical(o, &s) != 0 ||
+			    strcmp(avjson_str(o, NULL), text) != 0)
+				abort();
+		}
 		json_object_put(o2);
 		json_object_put(o);
 		free(text);

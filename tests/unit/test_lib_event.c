@@ -849,6 +849,81 @@ START_TEST(test_validate_does_not_modify)
 }
 END_TEST
 
+START_TEST(test_canonical)
+{
+	/* Every spelling the validator accepts of one instant and one id. */
+	static const struct { const char *ts, *id; } same[] = {
+		{ "2026-11-26T16:35:09.123Z", "3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70" },
+		{ "2026-11-26T16:35:09.123+00:00", "3F1C2A4E-8B7D-4C2E-9A1F-2B3C4D5E6F70" },
+		{ "2026-11-26T17:35:09.123+01:00", "3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70" },
+		{ "2026-11-26T16:35:09.123000Z", "3F1c2A4e-8b7D-4c2E-9a1F-2b3C4d5E6f70" },
+		{ "2026-11-26T11:05:09.123-05:30", "3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70" },
+		{ "2026-11-26t16:35:09.123999z", "3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70" },
+		{ "2026-11-26T16:35:09.123-00:00", "3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70" },
+		{ "2026-11-27T00:05:09.123+07:30", "3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70" },
+	};
+	struct json_object	*ev;
+	const char		*why = NULL;
+	char			*text;
+	size_t			 i;
+
+	for (i = 0; i < sizeof same / sizeof same[0]; i++) {
+		ev = good(EVT_TASK_STARTED);
+		json_object_object_add(ev, "timestamp",
+		    json_object_new_string(same[i].ts));
+		json_object_object_add(ev, "event_id",
+		    json_object_new_string(same[i].id));
+		ck_assert_int_eq(check(ev, 0), 0);
+		ck_assert_msg(evt_canonical(ev, &why) == 0, "%s: %s",
+		    same[i].ts, why);
+		ck_assert_str_eq(evt_get_str(ev, "timestamp"),
+		    "2026-11-26T16:35:09.123Z");
+		ck_assert_str_eq(evt_get_str(ev, "event_id"),
+		    "3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70");
+		/* Still valid, and canonical is a fixed point. */
+		ck_assert_int_eq(check(ev, 0), 0);
+		text = strdup(avjson_str(ev, NULL));
+		ck_assert_int_eq(evt_canonical(ev, &why), 0);
+		ck_assert_str_eq(avjson_str(ev, NULL), text);
+		free(text);
+		json_object_put(ev);
+	}
+	/* Whole seconds gain their milliseconds. */
+	ev = good(EVT_TASK_STARTED);
+	json_object_object_add(ev, "timestamp",
+	    json_object_new_string("2026-11-26T16:35:09+01:00"));
+	ck_assert_int_eq(evt_canonical(ev, &why), 0);
+	ck_assert_str_eq(evt_get_str(ev, "timestamp"), "2026-11-26T15:35:09.000Z");
+	json_object_put(ev);
+
+	/* What the validator refuses is refused, and nothing is changed. */
+	ev = good(EVT_TASK_STARTED);
+	json_object_object_add(ev, "event_id",
+	    json_object_new_string("3F1C2A4E-8B7D-4C2E-9A1F-2B3C4D5E6F70"));
+	json_object_object_add(ev, "timestamp",
+	    json_object_new_string("2026-11-26T16:35:09"));
+	text = strdup(avjson_str(ev, NULL));
+	ck_assert_int_eq(evt_canonical(ev, &why), -1);
+	ck_assert_str_eq(why, "timestamp missing or not RFC 3339");
+	ck_assert_str_eq(avjson_str(ev, NULL), text);
+	free(text);
+	json_object_object_add(ev, "timestamp",
+	    json_object_new_string("2026-11-26T16:35:09Z"));
+	json_object_object_add(ev, "event_id",
+	    json_object_new_string("3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f7"));
+	ck_assert_int_eq(evt_canonical(ev, &why), -1);
+	ck_assert_str_eq(why, "event_id missing or not a UUID");
+	ck_assert_str_eq(evt_get_str(ev, "timestamp"), "2026-11-26T16:35:09Z");
+	json_object_object_del(ev, "event_id");
+	ck_assert_int_eq(evt_canonical(ev, &why), -1);
+	json_object_put(ev);
+	ev = parse("[1]");
+	ck_assert_int_eq(evt_canonical(ev, &why), -1);
+	ck_assert_str_eq(why, "not an object");
+	json_object_put(ev);
+}
+END_TEST
+
 START_TEST(test_error_str)
 {
 	struct evt_error	 e = { "metadata.budget_total", "must be a number", "float_type" };
@@ -916,6 +991,7 @@ event_suite(void)
 	tcase_add_test(tc, test_not_an_object);
 	tcase_add_test(tc, test_nul_in_string);
 	tcase_add_test(tc, test_validate_does_not_modify);
+	tcase_add_test(tc, test_canonical);
 	tcase_add_test(tc, test_error_str);
 	tcase_add_test(tc, test_metadata_helpers);
 	suite_add_tcase(s, tc);
