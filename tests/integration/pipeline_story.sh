@@ -1,7 +1,8 @@
 #!/bin/sh
 # The original dashboard's five feed lines end to end: hookcli ->
 # collectord -> gatewayd -> WebSocket, in order, in the agent_event shape
-# of gatewayd(8), each once.
+# of gatewayd(8), each once; then one event sent in two spellings through
+# collectord, stored once.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/pipeline_common.sh"
 
@@ -49,3 +50,23 @@ assert_eq "stored" 5 "$(stored 'SELECT count(DISTINCT event_id) FROM events')"
 "$CURL" -s "$URL/api/v1/agents" | jq -e '[.agents[]? // .[]? | select(.agent_id == "coder-1")][0]
     | .budget_remaining == 90 and .budget_total == 100' >/dev/null ||
     fail "agents view: $("$CURL" -s "$URL/api/v1/agents")"
+
+# A client that spells one event two ways (an upper-case UUID and +01:00,
+# then as hookcli writes them): collectord acks and forwards both as they
+# came, gatewayd stores the first in the canonical form and drops the
+# second as its duplicate.
+E='"event_type":"task_started","agent_id":"coder-2","agent_name":"coder","agent_role":"worker","operation":"task","status":"success","metadata":{"session_id":"s-story"}'
+{
+	echo "{\"timestamp\":\"2026-11-26T17:35:09.123+01:00\",\"event_id\":\"3F1C2A4E-8B7D-4C2E-9A1F-2B3C4D5E6F70\",$E}"
+	echo "{\"timestamp\":\"2026-11-26T16:35:09.123Z\",\"event_id\":\"3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70\",$E}"
+} >"$T/spelt.ndjson"
+"$HOOKCLI" --strict -t 5000 send "$T/spelt.ndjson" || fail "send the two spellings"
+av_wait_for 10 sh -c "\"$CURL\" -s \"$URL/api/v1/events/stats\" | jq -e '.ingest.duplicates == 1' >/dev/null" ||
+    fail "the second spelling was not a duplicate: $("$CURL" -s "$URL/api/v1/events/stats")"
+assert_eq "stored once, canonical" \
+    "1|2026-11-26T16:35:09.123Z|3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70" \
+    "$(stored "SELECT count(*), ts, event_id FROM events WHERE agent_id = 'coder-2'")"
+"$CURL" -s "$URL/api/v1/events?agent_id=coder-2" | jq -e '.events | length == 1 and
+    (.[0] | .timestamp == "2026-11-26T16:35:09.123Z" and .agent_name == "coder"
+    and .metadata.session_id == "s-story" and .metadata.origin.via == "socket")' \
+    >/dev/null || fail "stored event: $("$CURL" -s "$URL/api/v1/events?agent_id=coder-2")"
