@@ -11,8 +11,9 @@
  * no answer before the deadline, connection lost, an internal error, a
  * reply we cannot read. In the last cases collectord may already have
  * spooled the event, so parking it may deliver it twice; that is safe
- * because the event keeps its event_id and gatewayd stores and broadcasts
- * an event_id once. Losing an event is not safe, so we prefer the copy.
+ * because the copy keeps its event_id and timestamp, and gatewayd stores
+ * and broadcasts an event with both once. Losing an event is not safe, so
+ * we prefer the copy.
  */
 #include "config.h"
 
