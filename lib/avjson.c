@@ -18,6 +18,23 @@
  * lead bytes that can start one, so other non-ASCII text costs it
  * nothing. test_lib_avjson holds json-c to each half of this split.
  *
+ * Numbers keep their text. json-c keeps the text of a fraction or an
+ * exponent (its doubles print as they were read), but reads an integer
+ * into an int64 or a uint64: one outside both it clamps without a word
+ * (1234567890123456789012345 becomes 18446744073709551615), "-0" becomes
+ * 0, and 2^63 to 2^64-1 become uint64 that no SQLite or PostgreSQL
+ * integer holds. The lexical pass finds the integers outside the signed
+ * 64-bit range (and "-0") by their text; json-c is then given a copy
+ * with a '.' after each, reads them as doubles that keep that text, and
+ * avjson_unmark drops the dot again. Such a double whose text is an
+ * integer is a form json-c never makes itself: avjson_num_check names it,
+ * and evt_validate refuses it by field. Nothing is clamped, so avjson_str
+ * writes every number exactly as it came.
+ *
+ * A "\u0000" in a member name is refused here too: json-c keeps object
+ * keys as C strings and would cut the name at it. One in a value stays,
+ * for evt_validate to refuse by field.
+ *
  * One tokener per thread is kept and reset between parses (and replaced
  * after a failed one, see avjson_tokener_drop): creating one costs an
  * allocation of its whole depth stack, which showed in the validator
@@ -25,11 +42,15 @@
  */
 #include "config.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "avjson.h"
 #include "log.h"
+#include "xmalloc.h"
 
 static __thread struct json_tokener *avjson_tok;
 
@@ -137,23 +158,74 @@ avjson_utf8_refused(const unsigned char *p, size_t left)
 }
 
 /*
- * Lexical pass: refuse what json-c's strict mode lets through. Returns 0,
- * or -1 with the offset and reason. Structure errors are left to json-c.
+ * 1 if s[0..len), an integer in JSON syntax (no leading zeros, no
+ * fraction or exponent), is a signed 64-bit integer other than -0.
  */
 static int
-avjson_prescan(const unsigned char *p, size_t len, struct avjson_error *err)
+avjson_int_fits(const char *s, size_t len)
 {
-	size_t	i = 0, start;
+	int	neg = s[0] == '-';
+
+	s += neg;
+	len -= neg;
+	if (len < 19)
+		return !(neg && s[0] == '0');
+	return len == 19 &&
+	    memcmp(s, neg ? "9223372036854775808" : "9223372036854775807", 19) <= 0;
+}
+
+/* Offsets just past the integers json-c would not keep; see the top. */
+struct avjson_marks {
+	size_t	*end;
+	size_t	 n, cap;
+};
+
+/* Remember that the integer ending at offset end needs its text kept. */
+static void
+avjson_mark(struct avjson_marks *m, size_t end)
+{
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 8;
+		m->end = xreallocarray(m->end, m->cap, sizeof *m->end);
+	}
+	m->end[m->n++] = end;
+}
+
+/* 1 if the string that ends at p[i] ('"') is a member name: ':' follows. */
+static int
+avjson_is_name(const unsigned char *p, size_t len, size_t i)
+{
+	for (i++; i < len && avjson_isws((char)p[i]); i++)
+		;
+	return i < len && p[i] == ':';
+}
+
+/*
+ * Lexical pass: refuse what json-c's strict mode lets through, and mark
+ * the integers it would change. Returns 0, or -1 with the offset and
+ * reason. Structure errors are left to json-c.
+ */
+static int
+avjson_prescan(const unsigned char *p, size_t len, struct avjson_error *err,
+    struct avjson_marks *m)
+{
+	size_t	i = 0, start, nul;
+	int	integer;
 
 	while (i < len) {
 		if (p[i] == '"') {
+			nul = SIZE_MAX;
 			for (i++; i < len; i++) {
 				while (i < len && !avjson_strstop[p[i]])
 					i++;
 				if (i >= len || p[i] == '"')
 					break;
 				if (p[i] == '\\') {
-					i++;	/* json-c checks the escape itself */
+					/* json-c checks the escape itself. */
+					if (nul == SIZE_MAX && len - i > 5 &&
+					    memcmp(p + i + 1, "u0000", 5) == 0)
+						nul = i;
+					i++;
 					continue;
 				}
 				if (p[i] >= 0x80) {
@@ -167,25 +239,34 @@ avjson_prescan(const unsigned char *p, size_t len, struct avjson_error *err)
 				    "control character in string");
 				return -1;
 			}
+			if (nul != SIZE_MAX && avjson_is_name(p, len, i)) {
+				avjson_fail(err, nul, "NUL character in member name");
+				return -1;
+			}
 			i++;
 			continue;
 		}
 		if (p[i] == '-' || avjson_isdigit(p[i])) {
 			/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
 			start = i;
+			integer = 1;
 			if (p[i] == '-')
 				i++;
 			if (i >= len || !avjson_isdigit(p[i]))
 				goto badnum;
+			if (p[i] == '0' && i + 1 < len && avjson_isdigit(p[i + 1]))
+				goto badnum;	/* json-c reads "00" as 0 */
 			while (i < len && avjson_isdigit(p[i]))
 				i++;
 			if (i < len && p[i] == '.') {
+				integer = 0;
 				if (++i >= len || !avjson_isdigit(p[i]))
 					goto badnum;
 				while (i < len && avjson_isdigit(p[i]))
 					i++;
 			}
 			if (i < len && (p[i] == 'e' || p[i] == 'E')) {
+				integer = 0;
 				if (++i < len && (p[i] == '+' || p[i] == '-'))
 					i++;
 				if (i >= len || !avjson_isdigit(p[i]))
@@ -193,6 +274,11 @@ avjson_prescan(const unsigned char *p, size_t len, struct avjson_error *err)
 				while (i < len && avjson_isdigit(p[i]))
 					i++;
 			}
+			/* Up to 18 digits always fit: the exact test is for longer ones, and -0. */
+			if (integer && (i - start > 18 || (i - start == 2 &&
+			    p[start] == '-' && p[start + 1] == '0')) &&
+			    !avjson_int_fits((const char *)p + start, i - start))
+				avjson_mark(m, i);
 			continue;
 		badnum:
 			avjson_fail(err, start, "malformed number");
@@ -208,9 +294,9 @@ avjson_prescan(const unsigned char *p, size_t len, struct avjson_error *err)
 	return 0;
 }
 
-/* Parse exactly one JSON value from buf[0..len). */
-struct json_object *
-avjson_parse(const char *buf, size_t len, struct avjson_error *err)
+/* json-c's part of avjson_parse: one value from buf[0..len), prescanned. */
+static struct json_object *
+avjson_tokenize(const char *buf, size_t len, struct avjson_error *err)
 {
 	struct json_tokener	*tok;
 	struct json_object	*obj;
@@ -221,8 +307,6 @@ avjson_parse(const char *buf, size_t len, struct avjson_error *err)
 		avjson_fail(err, 0, "text too large");
 		return NULL;
 	}
-	if (avjson_prescan((const unsigned char *)buf, len, err) != 0)
-		return NULL;
 	tok = avjson_tokener();
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
@@ -258,6 +342,160 @@ avjson_parse(const char *buf, size_t len, struct avjson_error *err)
 		}
 	}
 	return obj;
+}
+
+/*
+ * Give the doubles that avjson_parse_marked made of marked integers
+ * their text back: that text without the '.' it added. A double's text
+ * that ends in '.' can come from nowhere else, the prescan refuses "1.".
+ */
+static void
+avjson_unmark(struct json_object *o)
+{
+	const char	*text;
+	size_t		 i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_object:
+		json_object_object_foreach(o, key, val) {
+			(void)key;
+			avjson_unmark(val);
+		}
+		return;
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			avjson_unmark(json_object_array_get_idx(o, i));
+		return;
+	case json_type_double:
+		text = json_object_get_userdata(o);
+		if (text == NULL || (n = strlen(text)) < 2 || text[n - 1] != '.')
+			return;
+		json_object_set_serializer(o, json_object_userdata_to_json_string,
+		    xstrndup(text, n - 1), json_object_free_userdata);
+		return;
+	default:
+		return;
+	}
+}
+
+/*
+ * The rare path of avjson_parse: buf holds integers json-c would change.
+ * It parses a copy with a '.' after each, so that json-c keeps their
+ * text, and maps an error's offset in the copy back to buf.
+ */
+static struct json_object *
+avjson_parse_marked(const char *buf, size_t len, const struct avjson_marks *m,
+    struct avjson_error *err)
+{
+	struct json_object	*obj;
+	char			*copy;
+	size_t			 k, from = 0, to = 0, before;
+
+	copy = xmalloc(len + m->n);
+	for (k = 0; k < m->n; k++) {
+		memcpy(copy + to, buf + from, m->end[k] - from);
+		to += m->end[k] - from;
+		from = m->end[k];
+		copy[to++] = '.';
+	}
+	memcpy(copy + to, buf + from, len - from);
+	obj = avjson_tokenize(copy, len + m->n, err);
+	free(copy);
+	if (obj == NULL) {
+		/* The k-th dot sits at end[k] + k in the copy. */
+		if (err != NULL) {
+			for (before = 0; before < m->n &&
+			    m->end[before] + before < err->offset; before++)
+				;
+			err->offset -= before;
+		}
+		return NULL;
+	}
+	avjson_unmark(obj);
+	return obj;
+}
+
+/* Parse exactly one JSON value from buf[0..len). */
+struct json_object *
+avjson_parse(const char *buf, size_t len, struct avjson_error *err)
+{
+	struct avjson_marks	 m = { NULL, 0, 0 };
+	struct json_object	*obj;
+
+	if (len > INT32_MAX) {
+		avjson_fail(err, 0, "text too large");
+		return NULL;
+	}
+	if (avjson_prescan((const unsigned char *)buf, len, err, &m) != 0) {
+		free(m.end);
+		return NULL;
+	}
+	if (m.n == 0)
+		return avjson_tokenize(buf, len, err);
+	obj = avjson_parse_marked(buf, len, &m, err);
+	free(m.end);
+	return obj;
+}
+
+/* 1 if the number text s has a digit other than 0 before its exponent. */
+static int
+avjson_nonzero_text(const char *s)
+{
+	for (; *s != '\0' && *s != 'e' && *s != 'E'; s++) {
+		if (*s >= '1' && *s <= '9')
+			return 1;
+	}
+	return 0;
+}
+
+/* How number o stands against what every store keeps exactly. */
+enum avjson_num
+avjson_num_check(struct json_object *o)
+{
+	const char	*text;
+	double		 d;
+
+	switch (json_object_get_type(o)) {
+	case json_type_int:
+		/* json-c holds 2^63 to 2^64-1 as uint64: no int64 column does. */
+		if (json_object_get_uint64(o) > (uint64_t)INT64_MAX)
+			return AVJSON_NUM_INT_RANGE;
+		return AVJSON_NUM_EXACT;
+	case json_type_double:
+		break;
+	default:
+		return AVJSON_NUM_EXACT;
+	}
+	/*
+	 * A double made from text (json-c's parse, avjson_new_number) keeps
+	 * that text as its userdata; one made from a C double has none.
+	 */
+	text = json_object_get_userdata(o);
+	if (text != NULL && strpbrk(text, ".eE") == NULL)
+		return strcmp(text, "-0") == 0 ? AVJSON_NUM_NEG_ZERO :
+		    AVJSON_NUM_INT_RANGE;
+	d = json_object_get_double(o);
+	if (!isfinite(d))
+		return AVJSON_NUM_OVERFLOW;
+	if (d == 0 && text != NULL && avjson_nonzero_text(text))
+		return AVJSON_NUM_UNDERFLOW;
+	return AVJSON_NUM_EXACT;
+}
+
+/* New number for the JSON number text s, as avjson_parse would make it. */
+struct json_object *
+avjson_new_number(const char *s)
+{
+	struct json_object	*o;
+
+	if (strpbrk(s, ".eE") == NULL && avjson_int_fits(s, strlen(s)))
+		o = json_object_new_int64(strtoll(s, NULL, 10));
+	else
+		o = json_object_new_double_s(strtod(s, NULL), s);
+	if (o == NULL)
+		fatalx("json-c: cannot make a number");
+	return o;
 }
 
 /* Compact text of obj. */
