@@ -11,10 +11,15 @@
  * gatewayd's 422 answers read like a FastAPI service's. It walks the
  * object once and allocates nothing on the path of a valid event: it runs
  * for every event in collectord and again in gatewayd.
+ *
+ * Two rules hold for every value of an event, however deep in metadata,
+ * so that nothing is stored other than it was sent: a string has no NUL
+ * (every C consumer would cut it there), and a number is one every store
+ * keeps exactly (avjson_num_check: a signed 64-bit integer, or a finite
+ * double that does not round a nonzero number to 0).
  */
 #include "config.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,6 +90,21 @@ struct evt_vctx {
 	int			 count;
 };
 
+/* Flags of evt_check_str. */
+#define EVT_STR_NONEMPTY	0x01	/* refuse "" */
+#define EVT_STR_NUL		0x02	/* refuse NUL bytes (metadata's walk does) */
+
+/*
+ * Where evt_meta_walk is: the member name or array index of each level
+ * below metadata. Kept as pointers and numbers, and written out only
+ * for an error.
+ */
+struct evt_path {
+	const char	*key[EVT_META_MAX_DEPTH + 1];	/* NULL: an index */
+	size_t		 idx[EVT_META_MAX_DEPTH + 1];
+	int		 n;
+};
+
 /* Index of an event type name in evt_types, or -1. */
 int
 evt_type_lookup(const char *name)
@@ -134,12 +154,13 @@ evt_err(struct evt_vctx *v, const char *prefix, const char *name,
 }
 
 /*
- * Check that o is a string of at most max bytes (0 = no limit), non-empty
- * if asked, without NUL bytes. Returns it, or NULL after recording why.
+ * Check that o is a string of at most max bytes (0 = no limit), and as
+ * flags ask non-empty and without NUL bytes. Returns it, or NULL after
+ * recording why.
  */
 static const char *
 evt_check_str(struct evt_vctx *v, struct json_object *o, const char *prefix,
-    const char *name, int nonempty, size_t max)
+    const char *name, unsigned flags, size_t max)
 {
 	const char	*s;
 	size_t		 len;
@@ -155,12 +176,12 @@ evt_check_str(struct evt_vctx *v, struct json_object *o, const char *prefix,
 		    "string longer than %zu bytes", max);
 		return NULL;
 	}
-	if (nonempty && len == 0) {
+	if ((flags & EVT_STR_NONEMPTY) && len == 0) {
 		evt_err(v, prefix, name, "string_too_short", "must not be empty");
 		return NULL;
 	}
 	/* "\u0000" is valid JSON, but every C consumer would cut the string there. */
-	if (memchr(s, '\0', len) != NULL) {
+	if ((flags & EVT_STR_NUL) && memchr(s, '\0', len) != NULL) {
 		evt_err(v, prefix, name, "string_pattern_mismatch",
 		    "must not contain NUL bytes");
 		return NULL;
@@ -168,26 +189,21 @@ evt_check_str(struct evt_vctx *v, struct json_object *o, const char *prefix,
 	return s;
 }
 
-/* Check that o is a finite number (>= 0 when nonneg). 0, or -1 after recording. */
+/*
+ * Check that o is a number (>= 0 when nonneg). 0, or -1 after recording.
+ * Whether it is one a store keeps exactly is evt_meta_walk's to say.
+ */
 static int
 evt_check_num(struct evt_vctx *v, struct json_object *o, const char *name,
     int nonneg)
 {
-	double	d;
-
 	switch (json_object_get_type(o)) {
 	case json_type_int:
 		if (nonneg && json_object_get_int64(o) < 0)
 			break;
 		return 0;
 	case json_type_double:
-		d = json_object_get_double(o);
-		if (!isfinite(d)) {
-			evt_err(v, "metadata", name, "finite_number",
-			    "must be a finite number");
-			return -1;
-		}
-		if (nonneg && d < 0)
+		if (nonneg && json_object_get_double(o) < 0)
 			break;
 		return 0;
 	default:
@@ -218,15 +234,74 @@ evt_err_enum(struct evt_vctx *v, const char *name, const char *const *first,
 	evt_err(v, NULL, name, "enum", "%s", msg);
 }
 
+/* Record an error at the walk's path below metadata. */
+static void AV_PRINTF(4, 5)
+evt_err_path(struct evt_vctx *v, const struct evt_path *path, const char *type,
+    const char *fmt, ...)
+{
+	char	field[sizeof v->errs[0].field], msg[sizeof v->errs[0].msg];
+	size_t	off;
+	va_list	ap;
+	int	i;
+
+	if (v->count >= v->nerr) {
+		v->count++;
+		return;
+	}
+	off = (size_t)snprintf(field, sizeof field, "metadata");
+	for (i = 0; i < path->n && off < sizeof field; i++) {
+		if (path->key[i] != NULL)
+			off += (size_t)snprintf(field + off, sizeof field - off,
+			    ".%s", path->key[i]);
+		else
+			off += (size_t)snprintf(field + off, sizeof field - off,
+			    ".%zu", path->idx[i]);
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	evt_err(v, NULL, field, type, "%s", msg);
+}
+
+/* Record why number o is not kept exactly, if it is not. */
+static void
+evt_check_exact(struct evt_vctx *v, struct json_object *o,
+    const struct evt_path *path)
+{
+	switch (avjson_num_check(o)) {
+	case AVJSON_NUM_EXACT:
+		return;
+	case AVJSON_NUM_INT_RANGE:
+		evt_err_path(v, path, "int_parsing_size",
+		    "integer outside the signed 64-bit range");
+		return;
+	case AVJSON_NUM_NEG_ZERO:
+		evt_err_path(v, path, "int_parsing_size",
+		    "-0 is not a 64-bit integer; send 0");
+		return;
+	case AVJSON_NUM_OVERFLOW:
+		evt_err_path(v, path, "finite_number", "must be a finite number");
+		return;
+	case AVJSON_NUM_UNDERFLOW:
+		evt_err_path(v, path, "float_underflow",
+		    "too small for a double: it would be 0");
+		return;
+	}
+}
+
 /*
- * Walk a metadata value: its depth below metadata (containers only) and
- * an upper bound of its compact serialised size. Stops descending past
- * the depth limit, so hostile nesting costs nothing.
+ * Walk a metadata value: its depth below metadata (containers only), an
+ * upper bound of its compact serialised size, and the two rules for every
+ * value (no NUL in a string, numbers kept exactly), recorded at the
+ * value's path. Stops descending past the depth limit, so hostile nesting
+ * costs nothing.
  */
 static void
-evt_meta_walk(struct json_object *o, int depth, int *maxdepth, size_t *bound)
+evt_meta_walk(struct evt_vctx *v, struct json_object *o, int depth,
+    int *maxdepth, size_t *bound, struct evt_path *path)
 {
 	struct json_object	*e;
+	const char		*text;
 	size_t			 i, n;
 
 	switch (json_object_get_type(o)) {
@@ -236,10 +311,13 @@ evt_meta_walk(struct json_object *o, int depth, int *maxdepth, size_t *bound)
 		if (depth > EVT_META_MAX_DEPTH)
 			return;
 		*bound += 2;
+		path->n = depth + 1;
 		json_object_object_foreach(o, key, val) {
 			/* Worst case escaping is 6 bytes per byte ("\u001f"). */
 			*bound += 6 * strlen(key) + 4;
-			evt_meta_walk(val, depth + 1, maxdepth, bound);
+			path->key[depth] = key;
+			evt_meta_walk(v, val, depth + 1, maxdepth, bound, path);
+			path->n = depth + 1;
 		}
 		return;
 	case json_type_array:
@@ -249,19 +327,52 @@ evt_meta_walk(struct json_object *o, int depth, int *maxdepth, size_t *bound)
 			return;
 		n = json_object_array_length(o);
 		*bound += 2 + n;
+		path->n = depth + 1;
+		path->key[depth] = NULL;
 		for (i = 0; i < n; i++) {
 			e = json_object_array_get_idx(o, i);
-			evt_meta_walk(e, depth + 1, maxdepth, bound);
+			path->idx[depth] = i;
+			evt_meta_walk(v, e, depth + 1, maxdepth, bound, path);
+			path->n = depth + 1;
 		}
 		return;
 	case json_type_string:
-		*bound += 2 + 6 * (size_t)json_object_get_string_len(o);
+		n = (size_t)json_object_get_string_len(o);
+		*bound += 2 + 6 * n;
+		/* "\u0000" is valid JSON, but every C consumer would cut the string there. */
+		if (memchr(json_object_get_string(o), '\0', n) != NULL)
+			evt_err_path(v, path, "string_pattern_mismatch",
+			    "must not contain NUL bytes");
+		return;
+	case json_type_double:
+		/* A double read from text prints as that text, however long. */
+		text = json_object_get_userdata(o);
+		*bound += text != NULL ? strlen(text) : 32;
+		evt_check_exact(v, o, path);
+		return;
+	case json_type_int:
+		*bound += 24;
+		evt_check_exact(v, o, path);
 		return;
 	default:
-		/* Numbers print in at most 24 bytes (%.17g); true/false/null less. */
-		*bound += 32;
+		*bound += 8;	/* true, false, null */
 		return;
 	}
+}
+
+/* How many values in v no event may hold: NUL in a string, a number not kept exactly. */
+int
+evt_value_refusals(struct json_object *v)
+{
+	struct evt_vctx	 ctx = { NULL, 0, 0 };
+	struct evt_path	 path;
+	size_t		 bound = 0;
+	int		 maxdepth = 0;
+
+	/* v as a member of metadata; with no room for errors, no path is written. */
+	path.n = 0;
+	evt_meta_walk(&ctx, v, 1, &maxdepth, &bound, &path);
+	return ctx.count;
 }
 
 /* 1 if name is in the NULL-ended list. */
@@ -324,9 +435,13 @@ evt_check_origin(struct evt_vctx *v, struct json_object *o)
 		if (!json_object_object_get_ex(o, ints[i], &f))
 			evt_err(v, "metadata.origin", ints[i], "missing",
 			    "field required");
-		else if (!json_object_is_type(f, json_type_int))
-			evt_err(v, "metadata.origin", ints[i], "int_type",
-			    "must be an integer");
+		else if (!json_object_is_type(f, json_type_int)) {
+			/* An integer no store keeps: evt_meta_walk says so. */
+			if (avjson_num_check(f) != AVJSON_NUM_INT_RANGE &&
+			    avjson_num_check(f) != AVJSON_NUM_NEG_ZERO)
+				evt_err(v, "metadata.origin", ints[i], "int_type",
+				    "must be an integer");
+		}
 		else if (json_object_get_int64(f) < 0)
 			evt_err(v, "metadata.origin", ints[i],
 			    "greater_than_equal", "must be >= 0");
@@ -375,6 +490,7 @@ evt_check_meta(struct evt_vctx *v, struct json_object *meta, int type,
     unsigned flags)
 {
 	const struct evt_type_info	*ti = type >= 0 ? &evt_types[type] : NULL;
+	struct evt_path			 path;
 	unsigned			 seen_num = 0, seen_str = 0;
 	size_t				 bound = 2;
 	int				 i, maxdepth = 0;
@@ -383,7 +499,8 @@ evt_check_meta(struct evt_vctx *v, struct json_object *meta, int type,
 		evt_err(v, NULL, "metadata", "dict_type", "must be an object");
 		meta = NULL;
 	} else if (meta != NULL) {
-		evt_meta_walk(meta, 0, &maxdepth, &bound);
+		path.n = 0;
+		evt_meta_walk(v, meta, 0, &maxdepth, &bound, &path);
 		if (maxdepth > EVT_META_MAX_DEPTH)
 			evt_err(v, NULL, "metadata", "too_deep",
 			    "nested deeper than %d levels", EVT_META_MAX_DEPTH);
@@ -418,7 +535,8 @@ evt_check_meta(struct evt_vctx *v, struct json_object *meta, int type,
 				evt_check_num(v, val, key, 0);
 			} else if ((i = evt_list_index(ti->need_str, key)) != -1) {
 				seen_str |= 1U << i;
-				evt_check_str(v, val, "metadata", key, 1, 0);
+				evt_check_str(v, val, "metadata", key,
+				    EVT_STR_NONEMPTY, 0);
 			} else if (evt_in_list(ti->opt_num, key))
 				evt_check_num(v, val, key, 1);
 			else if (evt_in_list(ti->opt_str, key))
@@ -496,36 +614,39 @@ evt_validate(struct json_object *ev, unsigned flags, struct evt_error *errs,
 		}
 		switch (i) {
 		case F_EVENT_TYPE:
-			if ((s = evt_check_str(&v, f[i], NULL, name, 0,
-			    EVT_SHORT_MAX)) != NULL &&
+			if ((s = evt_check_str(&v, f[i], NULL, name,
+			    EVT_STR_NUL, EVT_SHORT_MAX)) != NULL &&
 			    (type = evt_type_lookup(s)) == -1)
 				evt_err_enum(&v, name, &evt_types[0].name,
 				    sizeof evt_types[0], EVT__COUNT);
 			break;
 		case F_TIMESTAMP:
-			if ((s = evt_check_str(&v, f[i], NULL, name, 0,
-			    EVT_SHORT_MAX)) != NULL &&
+			if ((s = evt_check_str(&v, f[i], NULL, name,
+			    EVT_STR_NUL, EVT_SHORT_MAX)) != NULL &&
 			    ts_parse(s, &ms, &why) != 0)
 				evt_err(&v, NULL, name, "datetime_parse",
 				    "invalid RFC 3339 timestamp: %s", why);
 			break;
 		case F_EVENT_ID:
-			if ((s = evt_check_str(&v, f[i], NULL, name, 0,
-			    EVT_SHORT_MAX)) != NULL && !uuidstr_valid(s))
+			if ((s = evt_check_str(&v, f[i], NULL, name,
+			    EVT_STR_NUL, EVT_SHORT_MAX)) != NULL && !uuidstr_valid(s))
 				evt_err(&v, NULL, name, "uuid_parsing",
 				    "invalid UUID");
 			break;
 		case F_AGENT_ID:
 		case F_AGENT_NAME:
-			evt_check_str(&v, f[i], NULL, name, 1, EVT_SHORT_MAX);
+			evt_check_str(&v, f[i], NULL, name,
+			    EVT_STR_NONEMPTY | EVT_STR_NUL, EVT_SHORT_MAX);
 			break;
 		case F_AGENT_ROLE:
 		case F_OPERATION:
-			evt_check_str(&v, f[i], NULL, name, 0, EVT_SHORT_MAX);
+			evt_check_str(&v, f[i], NULL, name, EVT_STR_NUL,
+			    EVT_SHORT_MAX);
 			break;
 		case F_STATUS:
-			if ((s = evt_check_str(&v, f[i], NULL, name, 0,
-			    EVT_SHORT_MAX)) != NULL && !evt_in_list(evt_statuses, s))
+			if ((s = evt_check_str(&v, f[i], NULL, name,
+			    EVT_STR_NUL, EVT_SHORT_MAX)) != NULL &&
+			    !evt_in_list(evt_statuses, s))
 				evt_err_enum(&v, name, evt_statuses,
 				    sizeof evt_statuses[0], 3);
 			break;

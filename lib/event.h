@@ -85,6 +85,12 @@ int evt_validate(struct json_object *ev, unsigned flags,
  */
 int evt_canonical(struct json_object *ev, const char **why);
 
+/*
+ * How many values in v, however deep, no event may hold in its metadata
+ * (a string with a NUL, a number no store keeps exactly); 0 = none.
+ */
+int evt_value_refusals(struct json_object *v);
+
 /* Format err as "field: msg" (or "msg" when field is empty) into buf. */
 size_t evt_error_str(const struct evt_error *err, char *buf, size_t len);
 

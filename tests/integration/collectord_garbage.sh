@@ -25,6 +25,11 @@ big=$(head -c 70000 /dev/zero | tr '\0' x)
 	printf '{"a":"\001\002"}\n'
 	echo '[1,2,3]'
 	echo '{"event_type":"task_failed","timestamp":"yesterday"}'
+	# Numbers no store keeps exactly, a NUL in a string, a NUL in a name.
+	sed -n 3p "$T/valid.ndjson" | sed 's/"metadata":{/"metadata":{"big":1234567890123456789012345,/'
+	sed -n 3p "$T/valid.ndjson" | sed 's/"metadata":{/"metadata":{"a":[{"n":-0}],/'
+	sed -n 3p "$T/valid.ndjson" | sed 's/"metadata":{/"metadata":{"s":"x\\u0000y",/'
+	sed -n 3p "$T/valid.ndjson" | sed 's/"metadata":{/"metadata":{"x\\u0000y":1,/'
 	printf '{"event_type":"agent_spawned","event_id":"half-writ'
 } >"$T/mixed"
 
@@ -35,7 +40,7 @@ others=$!
 wait "$others" || fail "the other clients were disturbed: $(cat "$T/others.out")"
 note "others: $(cat "$T/others.out")"
 
-assert_eq "one reply per line" 12 "$(wc -l <"$T/replies" | tr -d ' ')"
+assert_eq "one reply per line" 16 "$(wc -l <"$T/replies" | tr -d ' ')"
 r() { sed -n "$1p" "$T/replies"; }
 assert_contains "garbage" "$(r 1)" '"ok":false,"error":"validation","detail":"invalid JSON'
 assert_contains "missing fields" "$(r 2)" '"error":"validation"'
@@ -49,7 +54,15 @@ assert_contains "forged origin" "$(r 8)" '"ok":false,"error":"validation","detai
 assert_contains "control chars" "$(r 9)" '"ok":false'
 assert_contains "array" "$(r 10)" '"ok":false,"error":"validation"'
 assert_contains "bad timestamp" "$(r 11)" '"ok":false,"error":"validation"'
-assert_contains "half-written last line" "$(r 12)" '"ok":false,"error":"validation","detail":"invalid JSON'
+assert_eq "integer outside 64 bits" \
+    '{"ok":false,"error":"validation","detail":"metadata.big: integer outside the signed 64-bit range"}' "$(r 12)"
+assert_eq "-0" \
+    '{"ok":false,"error":"validation","detail":"metadata.a.0.n: -0 is not a 64-bit integer; send 0"}' "$(r 13)"
+assert_eq "NUL in a string" \
+    '{"ok":false,"error":"validation","detail":"metadata.s: must not contain NUL bytes"}' "$(r 14)"
+assert_contains "NUL in a name" "$(r 15)" '"ok":false,"error":"validation","detail":"invalid JSON at offset'
+assert_contains "NUL in a name" "$(r 15)" 'NUL character in member name'
+assert_contains "half-written last line" "$(r 16)" '"ok":false,"error":"validation","detail":"invalid JSON'
 
 # A 2 MiB line without a newline, then a valid one on the same connection.
 { head -c 2097152 /dev/zero | tr '\0' y; echo; sed -n 3p "$T/valid.ndjson"; } |

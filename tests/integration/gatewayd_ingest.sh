@@ -118,4 +118,51 @@ assert_eq "metrics" 200 "$(get /metrics)"
 assert_contains "metrics 422" "$(cat "$T/resp")" 'agentvis_ingest_requests_total{status="422"} 2'
 assert_contains "metrics 200" "$(cat "$T/resp")" 'agentvis_ingest_events_total 30'
 
+# A number no store keeps exactly, or a NUL in a string, is refused with
+# the field's loc, never changed: integers outside 64 bits (json-c would
+# clamp them), -0, and doubles that would be infinite or 0.
+get /api/v1/events/stats >/dev/null
+total=$(sed 's/.*"total":\([0-9]*\).*/\1/' "$T/resp")
+i=70
+for v in 9223372036854775808 -9223372036854775809 18446744073709551615 \
+    18446744073709551616 1234567890123456789012345 -0 1e400 -1e400 1e-400 \
+    '"a\u0000b"' '[0,{"deep":99999999999999999999}]'; do
+	i=$((i + 1))
+	{ printf '{"events":['; ev 69; printf ','; ev $i task_started "\"n\":$v"; printf ']}'; } >"$T/num"
+	assert_eq "422 for $v" 422 "$(post "$T/num")"
+	case $v in
+	\[*) loc='["events",1,"metadata","n","1","deep"]' ;;
+	*) loc='["events",1,"metadata","n"]' ;;
+	esac
+	assert_contains "loc for $v" "$(cat "$T/resp")" "{\"loc\":$loc,\"msg\":"
+	assert_contains "only that one for $v" "$(cat "$T/resp")" '"rejected":2,"invalid":1}'
+done
+ev 89 task_started '"n":9223372036854775808' >"$T/num"
+assert_eq "single event" 422 "$(post "$T/num")"
+assert_contains "integer message" "$(cat "$T/resp")" \
+    '{"loc":["body","metadata","n"],"msg":"integer outside the signed 64-bit range","type":"int_parsing_size"}'
+# A NUL in a member name cannot even be parsed: json-c would cut the name.
+ev 90 task_started '"a\u0000b":1' >"$T/num"
+assert_eq "NUL in a member name" 400 "$(post "$T/num")"
+assert_contains "NUL in a member name: where" "$(cat "$T/resp")" 'NUL character in member name'
+assert_eq "none of them stored" 200 "$(get /api/v1/events/stats)"
+assert_contains "none of them stored: total" "$(cat "$T/resp")" "\"total\":$total,"
+
+# What is kept is kept to the byte: the edges of the 64-bit range, and
+# fractions as they were written.
+keep='"max":9223372036854775807,"min":-9223372036854775808,"f":1.50,"z":-0.0,"e":1E2,"big":1.7976931348623157e308,"tiny":5e-324'
+ev 91 task_started "$keep" >"$T/num"
+assert_eq "edges accepted" 200 "$(post "$T/num")"
+ev 92 budget_updated '"budget_remaining":9223372036854775807,"budget_total":-9223372036854775808,"budget_delta":-0.0' >"$T/num"
+assert_eq "budget edges accepted" 200 "$(post "$T/num")"
+assert_eq "read back" 200 "$(get '/api/v1/events?limit=1000')"
+assert_contains "stored text" "$(cat "$T/resp")" "$keep}"
+assert_contains "stored budget" "$(cat "$T/resp")" '"budget_remaining":9223372036854775807,"budget_total":-9223372036854775808,"budget_delta":-0.0}'
+assert_eq "agents" 200 "$(get /api/v1/agents)"
+assert_contains "agents budget" "$(cat "$T/resp")" '"budget_remaining":9223372036854775807,"budget_total":-9223372036854775808'
+if [ -n "${SQLITE3:-}" ]; then
+	assert_eq "SQLite budget columns" '9223372036854775807|-9223372036854775808|integer' \
+	    "$("$SQLITE3" "$T/events.db" "SELECT budget_remaining, budget_total, typeof(budget_remaining) FROM agents WHERE budget_seq IS NOT NULL")"
+fi
+
 gw_stop

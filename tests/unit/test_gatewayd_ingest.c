@@ -184,6 +184,60 @@ START_TEST(test_one_bad_refuses_all)
 }
 END_TEST
 
+START_TEST(test_inexact_numbers)
+{
+	static const struct {
+		const char	*metadata, *loc, *type;
+	} t[] = {
+		{ "{\"n\":1234567890123456789012345}",
+		    "[\"events\",1,\"metadata\",\"n\"]", "int_parsing_size" },
+		{ "{\"n\":18446744073709551615}",
+		    "[\"events\",1,\"metadata\",\"n\"]", "int_parsing_size" },
+		{ "{\"n\":-0}", "[\"events\",1,\"metadata\",\"n\"]",
+		    "int_parsing_size" },
+		{ "{\"x\":{\"y\":[1e400]}}",
+		    "[\"events\",1,\"metadata\",\"x\",\"y\",\"0\"]",
+		    "finite_number" },
+		{ "{\"s\":\"\\u0000\"}", "[\"events\",1,\"metadata\",\"s\"]",
+		    "string_pattern_mismatch" },
+	};
+	struct ingest_batch	 b;
+	char			*e0 = event(1), *e1, *body, *r, *want;
+	size_t			 i;
+
+	/* 422 with the field's loc; the whole batch refused, nothing stored. */
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		e1 = event(2);
+		*strstr(e1, "\"metadata\":") = '\0';
+		body = xasprintf("{\"events\":[%s,%s\"metadata\":%s}]}", e0,
+		    e1, t[i].metadata);
+		ck_assert_int_eq(parse(body, 2, &b, &r), 422);
+		ck_assert_ptr_null(b.evs);
+		want = xasprintf("{\"loc\":%s,", t[i].loc);
+		ck_assert_msg(strstr(r, want) != NULL, "%s: %s", body, r);
+		free(want);
+		want = xasprintf("\"type\":\"%s\"", t[i].type);
+		ck_assert_msg(strstr(r, want) != NULL, "%s: %s", body, r);
+		free(want);
+		free(r);
+		free(body);
+		free(e1);
+	}
+	/* A single event: loc starts at body. */
+	e1 = event(3);
+	*strstr(e1, "\"metadata\":") = '\0';
+	body = xasprintf("%s\"metadata\":{\"n\":9223372036854775808}}", e1);
+	ck_assert_int_eq(parse(body, -1, &b, &r), 422);
+	ck_assert_ptr_nonnull(strstr(r, "{\"loc\":[\"body\",\"metadata\",\"n\"],"
+	    "\"msg\":\"integer outside the signed 64-bit range\","
+	    "\"type\":\"int_parsing_size\"}"));
+	free(r);
+	free(body);
+	free(e1);
+	free(e0);
+}
+END_TEST
+
 START_TEST(test_detail_paths)
 {
 	struct json_object	*d;
@@ -280,6 +334,7 @@ ingest_suite(void)
 	tcase_add_test(tc, test_deep_nesting);
 	tcase_add_test(tc, test_shapes);
 	tcase_add_test(tc, test_one_bad_refuses_all);
+	tcase_add_test(tc, test_inexact_numbers);
 	tcase_add_test(tc, test_detail_paths);
 	tcase_add_test(tc, test_detail_capped);
 	tcase_add_test(tc, test_origin_allowed_seq_refused);

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -834,6 +835,206 @@ START_TEST(test_nul_in_string)
 }
 END_TEST
 
+/* A valid event of type type (a name) whose metadata members are text. */
+static struct json_object *
+with_meta(const char *type, const char *members)
+{
+	char	text[2048];
+
+	snprintf(text, sizeof text, "{\"event_type\":\"%s\","
+	    "\"timestamp\":\"2026-11-26T16:35:09Z\","
+	    "\"event_id\":\"3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70\",\"agent_id\":\"a\","
+	    "\"agent_name\":\"n\",\"agent_role\":\"\",\"operation\":\"o\","
+	    "\"status\":\"success\",\"metadata\":{%s}}", type, members);
+	return parse(text);
+}
+
+/* Numbers no store keeps exactly, as sent, and what the validator calls them. */
+static const struct {
+	const char	*text, *type, *msg;
+} inexact[] = {
+	{ "9223372036854775808", "int_parsing_size",
+	    "integer outside the signed 64-bit range" },
+	{ "-9223372036854775809", "int_parsing_size",
+	    "integer outside the signed 64-bit range" },
+	{ "18446744073709551615", "int_parsing_size",
+	    "integer outside the signed 64-bit range" },
+	{ "18446744073709551616", "int_parsing_size",
+	    "integer outside the signed 64-bit range" },
+	{ "1234567890123456789012345", "int_parsing_size",
+	    "integer outside the signed 64-bit range" },
+	{ "-1234567890123456789012345", "int_parsing_size",
+	    "integer outside the signed 64-bit range" },
+	{ "-0", "int_parsing_size", "-0 is not a 64-bit integer; send 0" },
+	{ "1e400", "finite_number", "must be a finite number" },
+	{ "-1.5E309", "finite_number", "must be a finite number" },
+	{ "1e-400", "float_underflow", "too small for a double: it would be 0" },
+	{ "-2e-324", "float_underflow", "too small for a double: it would be 0" },
+};
+
+START_TEST(test_numbers_not_kept_exactly)
+{
+	struct json_object	*ev;
+	const struct evt_error	*e;
+	char			 members[512];
+	size_t			 i;
+
+	for (i = 0; i < sizeof inexact / sizeof inexact[0]; i++) {
+		snprintf(members, sizeof members, "\"n\":%s", inexact[i].text);
+		ev = with_meta("task_started", members);
+		e = one_error(ev, 0, "metadata.n", inexact[i].type);
+		ck_assert_str_eq(e->msg, inexact[i].msg);
+		json_object_put(ev);
+		/* At any depth, the path names it. */
+		snprintf(members, sizeof members,
+		    "\"a\":{\"b\":[1,{\"c\":%s}]},\"z\":2", inexact[i].text);
+		ev = with_meta("task_started", members);
+		one_error(ev, 0, "metadata.a.b.1.c", inexact[i].type);
+		json_object_put(ev);
+	}
+}
+END_TEST
+
+START_TEST(test_numbers_kept_exactly)
+{
+	static const char *const texts[] = {
+		"9223372036854775807", "-9223372036854775808", "0", "-1",
+		"0.0", "-0.0", "0e0", "-0E-5", "1.50", "0.1",
+		"1.7976931348623157e308", "-1.7976931348623157E+308",
+		"2.2250738585072014e-308", "4.9e-324", "1e-323",
+		"123456789012345678901234567890.0", "1e30",
+	};
+	struct json_object	*ev;
+	char			 members[256];
+	size_t			 i;
+
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		snprintf(members, sizeof members, "\"n\":%s,\"l\":[%s]",
+		    texts[i], texts[i]);
+		ev = with_meta("task_started", members);
+		ck_assert_msg(check(ev, 0) == 0, "%s: %s", texts[i], errs[0].msg);
+		json_object_put(ev);
+	}
+}
+END_TEST
+
+START_TEST(test_typed_numbers_not_kept_exactly)
+{
+	struct json_object	*ev;
+	char			 members[256];
+	size_t			 i;
+
+	/* The schema's own numbers: the same rule, one error each. */
+	for (i = 0; i < sizeof inexact / sizeof inexact[0]; i++) {
+		snprintf(members, sizeof members, "\"budget_remaining\":1,"
+		    "\"budget_total\":%s,\"budget_delta\":0", inexact[i].text);
+		ev = with_meta("budget_updated", members);
+		one_error(ev, 0, "metadata.budget_total", inexact[i].type);
+		json_object_put(ev);
+		if (inexact[i].text[0] == '-')
+			continue;	/* negative is its own error */
+		snprintf(members, sizeof members, "\"duration_ms\":%s",
+		    inexact[i].text);
+		ev = with_meta("task_completed", members);
+		one_error(ev, 0, "metadata.duration_ms", inexact[i].type);
+		json_object_put(ev);
+	}
+	ev = with_meta("budget_updated", "\"budget_remaining\":9223372036854775807,"
+	    "\"budget_total\":-9223372036854775808,\"budget_delta\":-0.0");
+	ck_assert_int_eq(check(ev, 0), 0);
+	json_object_put(ev);
+}
+END_TEST
+
+START_TEST(test_origin_not_kept_exactly)
+{
+	struct json_object	*ev = good(EVT_AGENT_SPAWNED);
+
+	json_object_object_add(evt_metadata(ev), "origin", parse("{\"uid\":"
+	    "4294967296000000000000,\"gid\":0,\"pid\":1,\"via\":\"socket\"}"));
+	one_error(ev, EVT_ALLOW_ORIGIN, "metadata.origin.uid", "int_parsing_size");
+	json_object_object_add(evt_metadata(ev), "origin", parse("{\"uid\":0,"
+	    "\"gid\":-0,\"pid\":1,\"via\":\"socket\"}"));
+	one_error(ev, EVT_ALLOW_ORIGIN, "metadata.origin.gid", "int_parsing_size");
+	json_object_put(ev);
+}
+END_TEST
+
+START_TEST(test_built_numbers_not_kept_exactly)
+{
+	struct json_object	*ev = good(EVT_AGENT_SPAWNED), *meta = evt_metadata(ev);
+
+	/* Numbers made in code rather than parsed obey the same rule. */
+	json_object_object_add(meta, "u", json_object_new_uint64(UINT64_MAX));
+	one_error(ev, 0, "metadata.u", "int_parsing_size");
+	json_object_object_add(meta, "u", json_object_new_uint64(INT64_MAX));
+	ck_assert_int_eq(check(ev, 0), 0);
+	json_object_object_add(meta, "u", json_object_new_double(1.0 / 0.0));
+	one_error(ev, 0, "metadata.u", "finite_number");
+	json_object_object_add(meta, "u", json_object_new_double(-0.0));
+	ck_assert_int_eq(check(ev, 0), 0);
+	json_object_put(ev);
+}
+END_TEST
+
+START_TEST(test_nul_anywhere)
+{
+	static const struct {
+		const char	*type, *members, *field;
+	} cases[] = {
+		{ "task_started", "\"x\":\"a\\u0000b\"", "metadata.x" },
+		{ "task_started", "\"x\":{\"y\":[\"ok\",\"\\u0000\"]}", "metadata.x.y.1" },
+		{ "task_started", "\"session_id\":\"s\\u0000\"", "metadata.session_id" },
+		{ "task_failed", "\"error\":\"boom\\u0000\"", "metadata.error" },
+		{ "operation_denied", "\"reason\":\"\\u0000\"", "metadata.reason" },
+	};
+	struct json_object	*ev;
+	const struct evt_error	*e;
+	size_t			 i;
+
+	/* One rule for every string of an event, one error for each. */
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		ev = with_meta(cases[i].type, cases[i].members);
+		e = one_error(ev, 0, cases[i].field, "string_pattern_mismatch");
+		ck_assert_str_eq(e->msg, "must not contain NUL bytes");
+		json_object_put(ev);
+	}
+	ev = good(EVT_AGENT_SPAWNED);
+	json_object_object_add(evt_metadata(ev), "origin", parse("{\"uid\":0,"
+	    "\"gid\":0,\"pid\":1,\"via\":\"socket\\u0000\"}"));
+	one_error(ev, EVT_ALLOW_ORIGIN, "metadata.origin.via",
+	    "string_pattern_mismatch");
+	json_object_put(ev);
+}
+END_TEST
+
+START_TEST(test_long_number_text_counts)
+{
+	static const char	 head[] = "{\"event_type\":\"task_started\","
+	    "\"timestamp\":\"2026-11-26T16:35:09Z\","
+	    "\"event_id\":\"3f1c2a4e-8b7d-4c2e-9a1f-2b3c4d5e6f70\","
+	    "\"agent_id\":\"a\",\"agent_name\":\"n\",\"agent_role\":\"\","
+	    "\"operation\":\"o\",\"status\":\"success\",\"metadata\":{\"n\":1.";
+	struct json_object	*ev;
+	char			*text;
+	size_t			 n = sizeof head - 1;
+
+	/*
+	 * A number prints as the text it was read from, so that text counts
+	 * toward the size limit at its length: 1.000…0001, 16 KiB of it.
+	 */
+	text = malloc(n + EVT_META_MAX_BYTES + 8);
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, head, n);
+	memset(text + n, '0', EVT_META_MAX_BYTES);
+	strcpy(text + n + EVT_META_MAX_BYTES, "1}}");
+	ev = parse(text);
+	one_error(ev, 0, "metadata", "too_large");
+	json_object_put(ev);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_validate_does_not_modify)
 {
 	struct json_object	*ev = good(EVT_BUDGET_UPDATED);
@@ -990,6 +1191,13 @@ event_suite(void)
 	tcase_add_test(tc, test_all_errors_collected);
 	tcase_add_test(tc, test_not_an_object);
 	tcase_add_test(tc, test_nul_in_string);
+	tcase_add_test(tc, test_numbers_not_kept_exactly);
+	tcase_add_test(tc, test_numbers_kept_exactly);
+	tcase_add_test(tc, test_typed_numbers_not_kept_exactly);
+	tcase_add_test(tc, test_origin_not_kept_exactly);
+	tcase_add_test(tc, test_built_numbers_not_kept_exactly);
+	tcase_add_test(tc, test_nul_anywhere);
+	tcase_add_test(tc, test_long_number_text_counts);
 	tcase_add_test(tc, test_validate_does_not_modify);
 	tcase_add_test(tc, test_canonical);
 	tcase_add_test(tc, test_error_str);

@@ -343,6 +343,46 @@ START_TEST(test_parse_event_invalid)
 }
 END_TEST
 
+START_TEST(test_parse_event_inexact)
+{
+	static const struct {
+		const char	*members, *detail;
+	} t[] = {
+		{ "\"n\":1234567890123456789012345",
+		    "metadata.n: integer outside the signed 64-bit range" },
+		{ "\"n\":9223372036854775808",
+		    "metadata.n: integer outside the signed 64-bit range" },
+		{ "\"n\":-9223372036854775809",
+		    "metadata.n: integer outside the signed 64-bit range" },
+		{ "\"a\":[{\"n\":-0}]",
+		    "metadata.a.0.n: -0 is not a 64-bit integer; send 0" },
+		{ "\"n\":1e400", "metadata.n: must be a finite number" },
+		{ "\"s\":\"x\\u0000y\"", "metadata.s: must not contain NUL bytes" },
+	};
+	struct json_object	*ev;
+	enum proto_cmd		 cmd;
+	char			 text[512], detail[256];
+	size_t			 i;
+
+	/* What collectord answers: the field by name, nothing changed or kept. */
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		snprintf(text, sizeof text, "%.*s%s}}",
+		    (int)(sizeof good_event - 3), good_event, t[i].members);
+		ck_assert_int_eq(proto_parse_event(text, strlen(text), 0, &ev,
+		    &cmd, detail, sizeof detail), PROTO_VALIDATION);
+		ck_assert_ptr_null(ev);
+		ck_assert_str_eq(detail, t[i].detail);
+	}
+	/* The edges of the range are kept as they are. */
+	snprintf(text, sizeof text, "%.*s%s}}", (int)(sizeof good_event - 3),
+	    good_event, "\"a\":9223372036854775807,\"b\":-9223372036854775808");
+	ck_assert_int_eq(proto_parse_event(text, strlen(text), 0, &ev, &cmd,
+	    detail, sizeof detail), PROTO_OK);
+	ck_assert_str_eq(avjson_str(ev, NULL), text);
+	json_object_put(ev);
+}
+END_TEST
+
 START_TEST(test_parse_event_origin)
 {
 	struct json_object	*ev, *o;
@@ -415,6 +455,7 @@ proto_suite(void)
 	tcase_add_test(tc, test_parse_event_control);
 	tcase_add_test(tc, test_parse_event_bad_json);
 	tcase_add_test(tc, test_parse_event_invalid);
+	tcase_add_test(tc, test_parse_event_inexact);
 	tcase_add_test(tc, test_parse_event_origin);
 	tcase_add_test(tc, test_parse_event_too_large);
 	tcase_add_test(tc, test_parse_event_small_detail);

@@ -10,6 +10,7 @@
 
 #include <check.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -641,6 +642,55 @@ START_TEST(test_agents)
 	ck_assert_str_eq(member(a, "last_seq"), "9");
 	ck_assert_str_eq(member(a, "budget_remaining"), "7");
 	ck_assert_str_eq(member(a, "budget_total"), "8");
+	json_object_put(arr);
+	store_close(st);
+	teardown_backend();
+}
+END_TEST
+
+START_TEST(test_agents_budget_exact)
+{
+	struct store		*st;
+	struct json_object	*evs[1], *arr, *a, *md, *v;
+	char			*cause = NULL;
+
+	/*
+	 * What the validator lets through every store keeps: the edges of
+	 * the signed 64-bit range to the digit, a double as the same double.
+	 */
+	setup_backend(_i);
+	st = open_store(NULL);
+	evs[0] = mkbudget("edge", 0, 0);
+	ck_assert(json_object_object_get_ex(evs[0], "metadata", &md));
+	json_object_object_add(md, "budget_remaining",
+	    json_object_new_int64(INT64_MAX));
+	json_object_object_add(md, "budget_total",
+	    json_object_new_int64(INT64_MIN));
+	ck_assert_int_eq(evt_validate(evs[0], 0, NULL, 0), 0);
+	insert_ok(st, evs, 1, 1, NULL);
+	arr = store_agents(st, NULL, &cause);
+	a = agent_of(arr, "edge");
+	ck_assert_str_eq(member(a, "budget_remaining"), "9223372036854775807");
+	ck_assert_str_eq(member(a, "budget_total"), "-9223372036854775808");
+	json_object_put(arr);
+
+	evs[0] = mkbudget("edge", 0, 0);
+	ck_assert(json_object_object_get_ex(evs[0], "metadata", &md));
+	json_object_object_add(md, "budget_remaining",
+	    avjson_parse("1.50", 4, NULL));
+	json_object_object_add(md, "budget_total",
+	    avjson_parse("-0.0", 4, NULL));
+	ck_assert_int_eq(evt_validate(evs[0], 0, NULL, 0), 0);
+	insert_ok(st, evs, 1, 1, NULL);
+	arr = store_agents(st, NULL, &cause);
+	a = agent_of(arr, "edge");
+	ck_assert(json_object_object_get_ex(a, "budget_remaining", &v));
+	ck_assert(json_object_is_type(v, json_type_double));
+	ck_assert(json_object_get_double(v) == 1.5);
+	ck_assert(json_object_object_get_ex(a, "budget_total", &v));
+	ck_assert(json_object_is_type(v, json_type_double));
+	ck_assert(json_object_get_double(v) == 0 &&
+	    1 / json_object_get_double(v) < 0);
 	json_object_put(arr);
 	store_close(st);
 	teardown_backend();
@@ -1726,6 +1776,8 @@ store_suite(void)
 	tcase_add_loop_test(tc, test_counts,
 	    first_backend, end_backend);
 	tcase_add_loop_test(tc, test_agents,
+	    first_backend, end_backend);
+	tcase_add_loop_test(tc, test_agents_budget_exact,
 	    first_backend, end_backend);
 	tcase_add_loop_test(tc, test_retain_by_count,
 	    first_backend, end_backend);
