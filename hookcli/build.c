@@ -7,15 +7,17 @@
  * line becomes JSON: text that is a JSON number becomes a number (so
  * "budget_delta=-10" arrives as -10), everything else stays a string.
  * true, false and null stay strings on purpose: a shell cannot say whether
- * "null" was meant as text, and metadata values are opaque to us.
+ * "null" was meant as text, and metadata values are opaque to us. So do
+ * numbers no store keeps exactly (see hk_value); the numeric options are
+ * numbers whatever they say, and the validator refuses those by name.
  */
 #include "config.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "avjson.h"
 #include "hookcli.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -78,32 +80,25 @@ hk_is_number(const char *s)
 }
 
 /*
- * JSON value for command-line text. Integers that fit int64 become JSON
- * integers; other numbers become doubles that keep the text as typed
- * (json_object_new_double_s), so "2.50" is not re-printed as
- * "2.5000000000000000". Numbers out of range stay strings rather than
- * silently turning into infinity.
+ * JSON value for a KEY=VALUE's text. A JSON number becomes a number kept
+ * as typed ("2.50" is not re-printed as 2.5) when every store keeps it
+ * exactly; one no store keeps (an integer outside the signed 64-bit
+ * range, "-0", "1e999", "1e-999") stays the string it was typed as:
+ * nothing the user wrote is changed, and a pair does not make the
+ * whole event refused.
  */
 struct json_object *
 hk_value(const char *s)
 {
-	char		*end;
-	long long	 ll;
-	double		 d;
+	struct json_object	*n;
 
-	if (!hk_is_number(s))
-		return json_object_new_string(s);
-	if (strpbrk(s, ".eE") == NULL) {
-		errno = 0;
-		ll = strtoll(s, &end, 10);
-		if (errno == 0 && *end == '\0')
-			return json_object_new_int64(ll);
+	if (hk_is_number(s)) {
+		n = avjson_new_number(s);
+		if (avjson_num_check(n) == AVJSON_NUM_EXACT)
+			return n;
+		json_object_put(n);
 	}
-	errno = 0;
-	d = strtod(s, &end);
-	if (errno == ERANGE || *end != '\0')
-		return json_object_new_string(s);
-	return json_object_new_double_s(d, s);
+	return json_object_new_string(s);
 }
 
 /* Check "KEY=VALUE": 0, or -1 with a static reason in *why. */
@@ -146,13 +141,18 @@ build_str(struct json_object *obj, const char *key, const char *s,
 		build_set(obj, key, json_object_new_string(s), overwrite);
 }
 
-/* Set a number-or-string field when s is given. */
+/*
+ * Set a numeric option's field when s is given: a number whenever s is
+ * one (hk_num_opt saw to that), so that one no store keeps exactly is
+ * refused by the validator naming the field, not sent as a string.
+ */
 static void
-build_val(struct json_object *obj, const char *key, const char *s,
+build_num(struct json_object *obj, const char *key, const char *s,
     int overwrite)
 {
 	if (s != NULL)
-		build_set(obj, key, hk_value(s), overwrite);
+		build_set(obj, key, hk_is_number(s) ? avjson_new_number(s) :
+		    json_object_new_string(s), overwrite);
 }
 
 /* Set the fields of f that are non-NULL on ev. */
@@ -174,10 +174,10 @@ hk_fields_apply(struct json_object *ev, const struct hk_fields *f,
 	build_str(md, "project", f->project, overwrite);
 	build_str(md, "trace_id", f->trace_id, overwrite);
 	build_str(md, "user_id", f->user_id, overwrite);
-	build_val(md, "duration_ms", f->duration_ms, overwrite);
-	build_val(md, "budget_remaining", f->remaining, overwrite);
-	build_val(md, "budget_total", f->total, overwrite);
-	build_val(md, "budget_delta", f->delta, overwrite);
+	build_num(md, "duration_ms", f->duration_ms, overwrite);
+	build_num(md, "budget_remaining", f->remaining, overwrite);
+	build_num(md, "budget_total", f->total, overwrite);
+	build_num(md, "budget_delta", f->delta, overwrite);
 	build_str(md, "error", f->error, overwrite);
 	build_str(md, "reason", f->reason, overwrite);
 

@@ -86,7 +86,7 @@ void hk_fields_apply(struct json_object *ev, const struct hk_fields *f,
     int overwrite);
 /* 1 if s is a JSON number ("-12", "2.5", "1e3"), else 0. */
 int hk_is_number(const char *s);
-/* A JSON number for s when hk_is_number(s) (keeping its text), else a string. */
+/* A JSON number for s when it is one every store keeps exactly (keeping its text), else a string. */
 struct json_object *hk_value(const char *s);
 /* Check "KEY=VALUE": 0, or -1 with a static reason in *why. */
 int hk_pair_check(const char *pair, const char **why);

@@ -8,6 +8,9 @@
  * from the payload is bounded (strings and tool inputs cut to 2 KiB, the
  * identity fields to the schema's 256 bytes, the whole metadata to
  * HK_META_BUDGET), so a hostile or huge payload still makes a valid event.
+ * What the schema refuses in any value is not passed on as it is either:
+ * a string is cut at a NUL, and a number no store keeps exactly (or an
+ * object or array holding one) is sent as its JSON text.
  * Only a payload that is not a JSON object at all is given up on.
  *
  * Precedence, as for every hookcli command: what the payload says, under
@@ -143,9 +146,12 @@ hk_keep_value(struct json_object *md, enum evt_type t, const char *key,
 	case json_type_string:
 		if (want_num)
 			return;
-		json_object_object_add(md, key, hk_str_cut(
-		    json_object_get_string(v), evt_meta_is_short(key) ?
-		    EVT_SHORT_MAX : HK_TEXT_MAX, &cut));
+		/* hk_str_cut stops at a NUL too: that is a cut as well. */
+		text = json_object_get_string(v);
+		json_object_object_add(md, key, hk_str_cut(text,
+		    evt_meta_is_short(key) ? EVT_SHORT_MAX : HK_TEXT_MAX, &cut));
+		if (strlen(text) < (size_t)json_object_get_string_len(v))
+			cut = 1;
 		break;
 	case json_type_int:
 	case json_type_double:
@@ -154,6 +160,14 @@ hk_keep_value(struct json_object *md, enum evt_type t, const char *key,
 		/* Counts the schema allows (duration_ms) are never negative. */
 		if (hk_in(ti->opt_num, key) && json_object_get_double(v) < 0)
 			return;
+		if (avjson_num_check(v) != AVJSON_NUM_EXACT) {
+			/* As text: the schema's own numbers cannot be that. */
+			if (want_num)
+				return;
+			json_object_object_add(md, key, json_object_new_string(
+			    avjson_str(v, NULL)));
+			break;
+		}
 		json_object_object_add(md, key, json_object_get(v));
 		break;
 	case json_type_boolean:
@@ -165,13 +179,14 @@ hk_keep_value(struct json_object *md, enum evt_type t, const char *key,
 		if (want_str || want_num)
 			return;
 		text = avjson_str(v, &len);
-		if (len <= HK_TOOL_INPUT_MAX && hk_depth(v) <= HK_KEEP_DEPTH) {
+		if (len <= HK_TOOL_INPUT_MAX && hk_depth(v) <= HK_KEEP_DEPTH &&
+		    evt_value_refusals(v) == 0) {
 			json_object_object_add(md, key, json_object_get(v));
 			break;
 		}
 		json_object_object_add(md, key, json_object_new_string_len(
 		    text, hk_cut(text, len, HK_TOOL_INPUT_MAX)));
-		cut = 1;
+		cut = len > HK_TOOL_INPUT_MAX || hk_depth(v) > HK_KEEP_DEPTH;
 		break;
 	}
 	if (cut)

@@ -33,6 +33,9 @@ rec_last | grep -q "secret plans" && fail "the prompt text must not be sent"
 cc PreToolUse '{'"$BASE"',"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls -l","description":"list"},"tool_use_id":"toolu_01"}'
 rec_is PreToolUse '.event_type == "operation_allowed" and .status == "success" and .operation == "Bash" and .metadata.tool_input == {"command":"ls -l","description":"list"} and .metadata.tool_use_id == "toolu_01" and (.metadata | has("tool_input_truncated") | not)'
 
+cc "PreToolUse, numbers no store keeps" '{'"$BASE"',"hook_event_name":"PreToolUse","tool_name":"Calc","tool_input":{"n":99999999999999999999,"s":"a\u0000b"},"tool_use_id":"toolu_09"}'
+rec_is "numbers no store keeps: as text" '.metadata.tool_input == "{\"n\":99999999999999999999,\"s\":\"a\\u0000b\"}"'
+
 cc PostToolUse '{'"$BASE"',"hook_event_name":"PostToolUse","tool_name":"Write","tool_input":{"file_path":"/x"},"tool_response":{"success":true},"tool_use_id":"toolu_02","duration_ms":37}'
 rec_is PostToolUse '.event_type == "task_completed" and .status == "success" and .operation == "Write" and .metadata.duration_ms == 37 and .metadata.tool_use_id == "toolu_02" and (.metadata | has("tool_response") | not)'
 

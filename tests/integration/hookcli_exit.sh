@@ -61,6 +61,14 @@ expect_rc "budget without total" 65
 expect_err "budget without total" "budget_"
 assert_eq "invalid events are not sent" "$before" "$(rec_count)"
 [ -z "$(fb_files)" ] || fail "invalid events must not be parked: $(fb_files)"
+before=$(rec_count)
+hk -s "$SOCK" -F "$FB" budget-updated $ID --remaining 9223372036854775808 --total 10 --delta 0
+expect_rc "budget outside 64 bits" 65
+expect_err "budget outside 64 bits" "hookcli: invalid event: metadata.budget_remaining: integer outside the signed 64-bit range"
+hk -s "$SOCK" -F "$FB" task-completed $ID --duration-ms 1e400
+expect_rc "infinite duration" 65
+expect_err "infinite duration" "metadata.duration_ms: must be a finite number"
+assert_eq "refused numbers send nothing" "$before" "$(rec_count)"
 
 note "65: collectord refuses the event"
 ts_start reject rej

@@ -37,6 +37,20 @@ assert_eq "mix: good lines sent, in order" "a1 a5 a8 a10" \
 	"$(jq -r .agent_id "$REC" | tr '\n' ' ' | sed 's/ $//')"
 [ -z "$(fb_files)" ] || fail "mix: nothing to park"
 
+note "numbers no store keeps exactly are refused by name, never changed"
+before=$(rec_count)
+{
+	ev 1 | sed 's/"n":1/"n":18446744073709551616/'; printf '\n'
+	ev 2 | sed 's/"n":2/"n":[-0]/'; printf '\n'
+	ev 3 | sed 's/"n":3/"n":9223372036854775807/'; printf '\n'
+} >"$T/num.ndjson"
+hk -s "$SOCK" -F "$FB" send "$T/num.ndjson"
+expect_rc "numbers" 65
+expect_err "numbers" "line 1: metadata.n: integer outside the signed 64-bit range"
+expect_err "numbers" "line 2: metadata.n.0: -0 is not a 64-bit integer; send 0"
+assert_eq "numbers: only the good one sent" $((before + 1)) "$(rec_count)"
+assert_contains "numbers: sent as it was" "$(rec_last)" '"n":9223372036854775807}'
+
 note "all good, from stdin, with and without -"
 { ev 11; printf '\n'; ev 12; printf '\n'; } >"$T/good.ndjson"
 hk_in "$T/good.ndjson" -s "$SOCK" -F "$FB" send -
@@ -44,7 +58,7 @@ expect_rc "stdin -" 0
 expect_quiet "stdin -"
 hk_in "$T/good.ndjson" -s "$SOCK" -F "$FB" send
 expect_rc "stdin" 0
-assert_eq "stdin: sent" 8 "$(rec_count)"
+assert_eq "stdin: sent" 9 "$(rec_count)"
 
 note "empty input is nothing to do"
 hk -s "$SOCK" -F "$FB" send
@@ -60,7 +74,7 @@ i=0
 while [ $i -lt 1000 ]; do ev $((i + 100)); printf '\n'; i=$((i + 1)); done >"$T/many.ndjson"
 hk -s "$SOCK" -F "$FB" -t 5000 send "$T/many.ndjson"
 expect_rc "many" 0
-assert_eq "many: all received" 1008 "$(rec_count)"
+assert_eq "many: all received" 1009 "$(rec_count)"
 
 note "collectord refuses: 65"
 ts_start reject rej

@@ -55,6 +55,12 @@ sent task-started $ID n=42 f=2.50 neg=-3 e=1e3 s=hello t=true nul=null z=007 \
 	empty= eq=a=b sp="two words"
 rec_is "pair types" '.metadata.n == 42 and .metadata.neg == -3 and .metadata.e == 1000 and .metadata.s == "hello" and .metadata.t == "true" and .metadata.nul == "null" and .metadata.z == "007" and .metadata.empty == "" and .metadata.eq == "a=b" and .metadata.sp == "two words"'
 assert_contains "decimal kept as typed" "$(rec_last)" '"f":2.50'
+sent task-started $ID max=9223372036854775807 min=-9223372036854775808 \
+	nz=-0.0 big=9223372036854775808 huge=123456789012345678901234567890 \
+	mz=-0 inf=1e999 zero=1e-999
+assert_contains "the edges of the 64-bit range are numbers" "$(rec_last)" \
+	'"max":9223372036854775807,"min":-9223372036854775808,"nz":-0.0,'
+rec_is "what no store keeps exactly stays text" '.metadata.big == "9223372036854775808" and .metadata.huge == "123456789012345678901234567890" and .metadata.mz == "-0" and .metadata.inf == "1e999" and .metadata.zero == "1e-999"'
 sent task-started $ID --project from-option project=from-pair
 rec_is "pairs win over options" '.metadata.project == "from-pair"'
 

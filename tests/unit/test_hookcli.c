@@ -97,11 +97,21 @@ START_TEST(test_value)
 		{ "-10", json_type_int, "-10" },
 		{ "2.50", json_type_double, "2.50" },
 		{ "1e3", json_type_double, "1e3" },
-		/* Too big for int64: a double, still printed as typed. */
-		{ "123456789012345678901234567890", json_type_double,
-		    "123456789012345678901234567890" },
-		/* Out of double range: a string, never infinity. */
+		{ "9223372036854775807", json_type_int, "9223372036854775807" },
+		{ "-9223372036854775808", json_type_int, "-9223372036854775808" },
+		{ "-0.0", json_type_double, "-0.0" },
+		/*
+		 * A number no store keeps exactly stays the text it was: an
+		 * integer outside 64 bits, -0, or out of double range.
+		 */
+		{ "9223372036854775808", json_type_string, "\"9223372036854775808\"" },
+		{ "-9223372036854775809", json_type_string, "\"-9223372036854775809\"" },
+		{ "18446744073709551615", json_type_string, "\"18446744073709551615\"" },
+		{ "123456789012345678901234567890", json_type_string,
+		    "\"123456789012345678901234567890\"" },
+		{ "-0", json_type_string, "\"-0\"" },
 		{ "1e999", json_type_string, "\"1e999\"" },
+		{ "1e-999", json_type_string, "\"1e-999\"" },
 		{ "true", json_type_string, "\"true\"" },
 		{ "007", json_type_string, "\"007\"" },
 		{ "", json_type_string, "\"\"" },
@@ -160,6 +170,81 @@ START_TEST(test_apply_precedence)
 	ck_assert_str_eq(str_at(ev, "metadata.project"), "pair");
 	ck_assert_str_eq(avjson_str(evt_metadata(ev), NULL),
 	    "{\"project\":\"pair\",\"n\":5}");
+	json_object_put(ev);
+}
+END_TEST
+
+START_TEST(test_numeric_options_exact)
+{
+	struct json_object	*ev = evt_new(EVT_BUDGET_UPDATED);
+	struct hk_fields	 f;
+	struct evt_error	 errs[4];
+
+	/*
+	 * An option that must be a number is never a string: a number no
+	 * store keeps exactly is refused by name, as collectord would.
+	 */
+	memset(&f, 0, sizeof f);
+	f.agent_id = "a";
+	f.agent_name = "n";
+	f.agent_role = "r";
+	f.remaining = "99999999999999999999";
+	f.total = "9223372036854775807";
+	f.delta = "-0";
+	hk_fields_apply(ev, &f, 1);
+	ck_assert_int_eq(evt_validate(ev, 0, errs, 4), 2);
+	ck_assert_str_eq(errs[0].field, "metadata.budget_remaining");
+	ck_assert_str_eq(errs[0].type, "int_parsing_size");
+	ck_assert_str_eq(errs[1].field, "metadata.budget_delta");
+	ck_assert_str_eq(errs[1].type, "int_parsing_size");
+	/* Whatever hookcli would send keeps the text as typed. */
+	ck_assert_ptr_nonnull(strstr(avjson_str(ev, NULL),
+	    "\"budget_remaining\":99999999999999999999,"
+	    "\"budget_total\":9223372036854775807,\"budget_delta\":-0"));
+	f.remaining = "1e400";
+	f.delta = "-10";
+	hk_fields_apply(ev, &f, 1);
+	ck_assert_int_eq(evt_validate(ev, 0, errs, 4), 1);
+	ck_assert_str_eq(errs[0].field, "metadata.budget_remaining");
+	ck_assert_str_eq(errs[0].type, "finite_number");
+	json_object_put(ev);
+}
+END_TEST
+
+START_TEST(test_payload_inexact_values)
+{
+	struct json_object	*ev, *md, *v;
+
+	/*
+	 * A hook never refuses: what no store keeps exactly (an integer
+	 * outside 64 bits, a NUL in a string) is sent as text instead.
+	 */
+	ev = map_ok("{\"hook_event_name\":\"PreToolUse\",\"session_id\":\"s\","
+	    "\"tool_name\":\"x\",\"tool_input\":{\"n\":99999999999999999999,"
+	    "\"s\":\"a\\u0000b\"}}");
+	assert_valid(ev, "inexact tool_input");
+	md = evt_metadata(ev);
+	ck_assert(json_object_object_get_ex(md, "tool_input", &v));
+	ck_assert(json_object_is_type(v, json_type_string));
+	ck_assert_str_eq(json_object_get_string(v),
+	    "{\"n\":99999999999999999999,\"s\":\"a\\u0000b\"}");
+	json_object_put(ev);
+
+	ev = map_ok("{\"hook_event_name\":\"FutureHook\",\"session_id\":\"s\","
+	    "\"status\":-0,\"source\":18446744073709551616,"
+	    "\"message\":\"hi\\u0000there\",\"reason\":1e999}");
+	assert_valid(ev, "inexact fields");
+	md = evt_metadata(ev);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(md,
+	    "status")), "-0");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(md,
+	    "source")), "18446744073709551616");
+	/* A string is cut at its NUL, and says so. */
+	v = json_object_object_get(md, "message");
+	ck_assert_int_eq(json_object_get_string_len(v), 2);
+	ck_assert_str_eq(json_object_get_string(v), "hi");
+	ck_assert(json_object_get_boolean(json_object_object_get(md,
+	    "message_truncated")));
 	json_object_put(ev);
 }
 END_TEST
@@ -729,6 +814,8 @@ hookcli_suite(void)
 	tcase_add_test(tc, test_value);
 	tcase_add_test(tc, test_pairs);
 	tcase_add_test(tc, test_apply_precedence);
+	tcase_add_test(tc, test_numeric_options_exact);
+	tcase_add_test(tc, test_payload_inexact_values);
 	tcase_add_test(tc, test_tables_valid);
 	tcase_add_test(tc, test_claude_map_all);
 	tcase_add_test(tc, test_claude_never_refused);
