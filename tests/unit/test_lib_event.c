@@ -452,9 +452,9 @@ START_TEST(test_metadata_size)
 }
 END_TEST
 
-/* The largest origin the shape allows (json-c keeps integers to 2^64-1). */
-#define BIG_ORIGIN "{\"uid\":18446744073709551615,\"gid\":18446744073709551615," \
-	"\"pid\":18446744073709551615,\"via\":\"fallback\"}"
+/* The largest origin the shape allows (integers are kept up to 2^63-1). */
+#define BIG_ORIGIN "{\"uid\":9223372036854775807,\"gid\":9223372036854775807," \
+	"\"pid\":9223372036854775807,\"via\":\"fallback\"}"
 
 /* Metadata {"x":"a…"} of exactly size bytes, origin added first or last. */
 static struct json_object *
