@@ -18,6 +18,17 @@
  *   collector_client -N PATH
  *       bind a datagram socket at PATH (a stand-in for systemd's
  *       NOTIFY_SOCKET), print the first datagram received, exit.
+ *   collector_client -s SOCK -H N [-P | -W PINGS] [-k MS]
+ *       hold N connections, each answered one ping first (so it holds a
+ *       client slot), then silent; -P sends the first half of an event
+ *       line and stops there, -W sends PINGS ping lines and reads none
+ *       of the replies, -k sends a ping every MS ms and reads its pong
+ *       (a client that is never idle). Prints "held N" once all are
+ *       open, and "closed K MS" each time collectord closes one (K left
+ *       open, MS since it last heard from collectord). SIGUSR1 ends it:
+ *       the rest of each -P line is sent, every reply read to the end,
+ *       then "done open O acked A pongs P errors E" (counting from
+ *       "held"), exit 0.
  *
  * Exit 0 when every event was acked (or -r got replies), 1 otherwise,
  * 2 on a usage or connection error.
@@ -204,6 +215,258 @@ notify_mode(const char *path)
 	return 0;
 }
 
+/* One connection of -H. */
+struct hold {
+	int	 fd;
+	char	*out;		/* to send: out[outoff, outlen) */
+	size_t	 outlen, outoff;
+	char	*rest;		/* -P: the second half of the line */
+	size_t	 restlen;
+	char	 in[4096];	/* a reply line not yet complete */
+	size_t	 inlen;
+	int	 reading;	/* its replies are read (not -W before the end) */
+	int	 shut;		/* all sent, write side shut */
+	long	 waiting;	/* pings without their pong */
+	int64_t	 heard_us;	/* when collectord last wrote to it */
+};
+
+static volatile sig_atomic_t	 hold_finish;
+static long			 hold_acks, hold_pongs, hold_errors;
+static int			 hold_counting;	/* after "held" */
+
+/* SIGUSR1: finish -H. */
+static void
+hold_sigusr1(int sig)
+{
+	(void)sig;
+	hold_finish = 1;
+}
+
+/* Append len bytes to h's output. */
+static void
+hold_queue(struct hold *h, const char *s, size_t len)
+{
+	h->out = realloc(h->out, h->outlen + len);
+	if (h->out == NULL) {
+		perror("realloc");
+		exit(2);
+	}
+	memcpy(h->out + h->outlen, s, len);
+	h->outlen += len;
+}
+
+/* Count the complete reply lines in h->in; 1 if one was an error. */
+static int
+hold_replies(struct hold *h)
+{
+	char	*nl, *p = h->in;
+	int	 bad = 0;
+
+	while ((nl = memchr(p, '\n', h->inlen - (p - h->in))) != NULL) {
+		*nl = '\0';
+		if (strstr(p, "\"pong\":true") != NULL) {
+			h->waiting--;
+			hold_pongs += hold_counting;
+		} else if (strncmp(p, "{\"ok\":true", 10) == 0)
+			hold_acks += hold_counting;
+		else {
+			hold_errors++;
+			bad = 1;
+			fprintf(stderr, "reply: %s\n", p);
+		}
+		p = nl + 1;
+	}
+	h->inlen -= p - h->in;
+	memmove(h->in, p, h->inlen);
+	return bad;
+}
+
+/*
+ * Write what h has to send and read what came; -1 once collectord has
+ * closed it (or on an error), 1 if it answered an error, else 0.
+ */
+static int
+hold_io(struct hold *h, short revents)
+{
+	ssize_t	n;
+
+	if ((revents & POLLOUT) && h->outoff < h->outlen) {
+		n = write(h->fd, h->out + h->outoff, h->outlen - h->outoff);
+		if (n > 0)
+			h->outoff += n;
+		else if (n == -1 && errno != EAGAIN && errno != EINTR)
+			return -1;
+	}
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return 0;
+	if (!h->reading)
+		return (revents & (POLLHUP | POLLERR)) ? -1 : 0;
+	n = read(h->fd, h->in + h->inlen, sizeof h->in - h->inlen);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+		return -1;
+	if (n > 0) {
+		h->inlen += n;
+		h->heard_us = now_us();
+		if (hold_replies(h))
+			return 1;
+		if (h->inlen == sizeof h->in) {
+			fprintf(stderr, "reply line too long\n");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* -H: hold n connections until SIGUSR1; see the top of the file. */
+static int
+hold_mode(long n, int partial, long pings, long every_ms)
+{
+	static const char	 ping[] = "{\"cmd\":\"ping\"}\n";
+	struct sigaction	 sa;
+	struct hold		*hs;
+	struct pollfd		*pfd;
+	struct conn		*ev;
+	int64_t			 next_ping = 0, t, end;
+	long			 i, j, open, held = 0;
+	int			 r;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = hold_sigusr1;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	hs = calloc(n, sizeof *hs);
+	pfd = calloc(n, sizeof *pfd);
+	ev = calloc(1, sizeof *ev);
+	if (hs == NULL || pfd == NULL || ev == NULL)
+		return 2;
+	for (i = 0; i < n; i++) {
+		if ((hs[i].fd = sock_connect()) == -1) {
+			perror(sockpath);
+			return 2;
+		}
+		hs[i].reading = 1;
+		hs[i].waiting = 1;
+		hold_queue(&hs[i], ping, sizeof ping - 1);
+	}
+	/* Every connection answered its ping: each holds a slot. */
+	end = now_us() + 10000000;
+	while (held < n) {
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = hs[i].fd;
+			pfd[i].events = POLLIN |
+			    (hs[i].outoff < hs[i].outlen ? POLLOUT : 0);
+		}
+		if (now_us() > end) {
+			fprintf(stderr, "no pong in 10 s\n");
+			return 1;
+		}
+		if (poll(pfd, n, 100) == -1 && errno != EINTR)
+			return 2;
+		for (i = 0; i < n; i++) {
+			if (hs[i].waiting == 0)
+				continue;
+			if (hold_io(&hs[i], pfd[i].revents) != 0) {
+				fprintf(stderr, "connection %ld refused\n", i);
+				return 1;
+			}
+			if (hs[i].waiting > 0)
+				continue;
+			held++;
+			if (partial) {
+				ev->outlen = 0;
+				gen_event(ev, i);
+				hold_queue(&hs[i], ev->out, ev->outlen / 2);
+				hs[i].rest = strdup(ev->out + ev->outlen / 2);
+				hs[i].restlen = ev->outlen - ev->outlen / 2;
+			}
+			for (j = 0; j < pings; j++)
+				hold_queue(&hs[i], ping, sizeof ping - 1);
+			if (pings > 0) {
+				hs[i].reading = 0;
+				hs[i].waiting = pings;
+			}
+		}
+	}
+	hold_counting = 1;
+	printf("held %ld\n", n);
+
+	open = n;
+	while (!hold_finish && open > 0) {
+		t = now_us();
+		if (every_ms > 0 && t >= next_ping) {
+			for (i = 0; i < n; i++)
+				if (hs[i].fd != -1 && hs[i].waiting == 0) {
+					hs[i].waiting = 1;
+					hold_queue(&hs[i], ping, sizeof ping - 1);
+				}
+			next_ping = t + every_ms * 1000;
+		}
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = hs[i].fd;
+			pfd[i].events = (hs[i].reading ? POLLIN : 0) |
+			    (hs[i].outoff < hs[i].outlen ? POLLOUT : 0);
+		}
+		if (poll(pfd, n, 100) == -1 && errno != EINTR)
+			return 2;
+		for (i = 0; i < n; i++) {
+			if (hs[i].fd == -1 || pfd[i].revents == 0)
+				continue;
+			if (hold_io(&hs[i], pfd[i].revents) == -1) {
+				close(hs[i].fd);
+				hs[i].fd = -1;
+				printf("closed %ld %lld\n", --open, (long long)
+				    ((now_us() - hs[i].heard_us) / 1000));
+			}
+		}
+	}
+
+	/* The end: finish the lines, then read every reply. */
+	for (i = 0; i < n; i++) {
+		if (hs[i].fd == -1)
+			continue;
+		if (hs[i].rest != NULL)
+			hold_queue(&hs[i], hs[i].rest, hs[i].restlen);
+		hs[i].reading = 1;
+	}
+	end = now_us() + 30000000;
+	j = open;
+	while (j > 0 && now_us() < end) {
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = hs[i].fd;
+			pfd[i].events = POLLIN |
+			    (hs[i].outoff < hs[i].outlen ? POLLOUT : 0);
+		}
+		if (poll(pfd, n, 100) == -1 && errno != EINTR)
+			return 2;
+		for (i = 0; i < n; i++) {
+			if (hs[i].fd == -1)
+				continue;
+			r = pfd[i].revents != 0 ? hold_io(&hs[i],
+			    pfd[i].revents) : 0;
+			if (r == -1) {
+				close(hs[i].fd);
+				hs[i].fd = -1;
+				j--;
+			} else if (!hs[i].shut && hs[i].outoff == hs[i].outlen) {
+				/* All sent: collectord closes after the replies. */
+				shutdown(hs[i].fd, SHUT_WR);
+				hs[i].shut = 1;
+			}
+		}
+	}
+	printf("done open %ld acked %ld pongs %ld errors %ld\n", open,
+	    hold_acks, hold_pongs, hold_errors);
+	for (i = 0; i < n; i++) {
+		free(hs[i].out);
+		free(hs[i].rest);
+	}
+	free(hs);
+	free(pfd);
+	free(ev);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -213,10 +476,11 @@ main(int argc, char **argv)
 	int64_t		 t0, t1;
 	long		 i, next = 0, active;
 	ssize_t		 n;
-	int		 ch, raw = 0, gen = 0;
+	int		 ch, raw = 0, gen = 0, partial = 0;
 	const char	*notify = NULL;
+	long		 hold = 0, pings = 0, every_ms = 0;
 
-	while ((ch = getopt(argc, argv, "s:n:c:w:1R:o:Tp:qrgN:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:n:c:w:1R:o:Tp:qrgN:H:PW:k:")) != -1) {
 		switch (ch) {
 		case 's': sockpath = optarg; break;
 		case 'n': total = atol(optarg); break;
@@ -231,6 +495,10 @@ main(int argc, char **argv)
 		case 'r': raw = 1; break;
 		case 'g': gen = 1; break;
 		case 'N': notify = optarg; break;
+		case 'H': hold = atol(optarg); break;
+		case 'P': partial = 1; break;
+		case 'W': pings = atol(optarg); break;
+		case 'k': every_ms = atol(optarg); break;
 		default:
 			fprintf(stderr, "usage: see collector_client.c\n");
 			return 2;
@@ -254,6 +522,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (raw)
 		return raw_mode();
+	if (hold > 0)
+		return hold_mode(hold, partial, pings, every_ms);
 	if (window > 256)
 		window = 256;	/* a window of events must fit c->out */
 	if (ackpath != NULL && (acked = fopen(ackpath, "w")) == NULL) {

@@ -45,8 +45,9 @@ wait_loops() {
 	LOOP_PIDS=
 }
 
-# Start (or restart) collectord. Retries are short here so a test does not
-# wait for the production 30 s cap once the gateway is back.
+# Start (or restart) collectord, with any "key = value" args added to its
+# configuration. Retries are short here so a test does not wait for the
+# production 30 s cap once the gateway is back.
 cd_up() {
 	cat >"$T/collectord.conf" <<CONF
 socket = $SOCK
@@ -57,6 +58,7 @@ retry_base_ms = 100
 retry_max_ms = 1000
 fallback_scan_ms = 200
 CONF
+	for kv in "$@"; do echo "$kv"; done >>"$T/collectord.conf"
 	av_start collectord "$COLLECTORD" -c "$T/collectord.conf"
 	CDPID=$AV_LAST_PID
 	av_wait_for 10 "$HOOKCLI" --strict -t 1000 stats >/dev/null 2>&1 ||
