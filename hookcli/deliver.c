@@ -2,15 +2,20 @@
  * deliver.c: hand event lines to collectord and account for every one.
  *
  * Each line ends in exactly one state. Acked means collectord has it in its
- * spool. A validation or too_large answer is final (sending it again
- * cannot help). busy is final too: collectord's spool is full, and
- * hookcli(1) says so (exit 75 with --strict) rather than fill the disk
- * through the back door.
+ * spool. A validation or too_large answer is final: collectord refused
+ * that event, and sending it again cannot help.
  *
  * Everything else is parked in the fallback dir: collectord unreachable,
  * no answer before the deadline, connection lost, an internal error, a
- * reply we cannot read. In the last cases collectord may already have
- * spooled the event, so parking it may deliver it twice; that is safe
+ * reply we cannot read, and busy. busy refuses the moment, not the event
+ * (too many clients, a full spool, a collectord shutting down), and
+ * collectord takes the fallback dir in as soon as it can: at its next
+ * scan past max_clients, when its spool has room again, at its next
+ * start. Nothing else keeps a copy of the event, so not parking it would
+ * lose it.
+ *
+ * Where collectord may already have spooled the event (no reply in time,
+ * the connection lost), parking it may deliver it twice; that is safe
  * because the copy keeps its event_id and timestamp, and gatewayd stores
  * and broadcasts an event with both once. Losing an event is not safe, so
  * we prefer the copy.
@@ -98,7 +103,8 @@ deliver_reply(void *arg, size_t idx, const char *line, size_t len)
 		    proto_err_name(r.err), r.detail);
 		break;
 	case PROTO_BUSY:
-		it->state = HK_ST_BUSY;
+		/* Not a refusal of the event: it stays pending, to be parked. */
+		it->busy = 1;
 		snprintf(it->detail, sizeof it->detail, "collectord busy: %s",
 		    r.detail);
 		break;
@@ -163,12 +169,20 @@ hk_deliver(const struct hk_opts *o, struct hk_batch *b)
 	size_t			 i;
 
 	memset(b->count, 0, sizeof b->count);
+	b->nbusy = 0;
 	b->why[0] = '\0';
 	if (b->n == 0)
 		return;
 	hk_exchange(o->socket, b->buf, b->len, b->n, o->deadline_us,
 	    deliver_reply, b, &x);
-	if (x.status != HK_X_DONE) {
+	for (i = 0; i < b->n; i++)
+		b->nbusy += b->items[i].busy;
+	if (b->nbusy > 0) {
+		/* The cause, even when collectord then closed the connection. */
+		for (i = 0; !b->items[i].busy; i++)
+			continue;
+		snprintf(b->why, sizeof b->why, "%s", b->items[i].detail);
+	} else if (x.status != HK_X_DONE) {
 		snprintf(b->why, sizeof b->why, "%s%s", x.status ==
 		    HK_X_NOCONNECT ? "collectord unreachable: " : "", x.why);
 	} else {

@@ -5,11 +5,12 @@
  * hookcli runs inside agents' hooks, so it must never get in their way:
  * it writes nothing on stdout (Claude Code reads a hook's stdout) except
  * for "stats" and an explicit --help/--version, it never runs longer than
- * -t in total, and without --strict a collectord that is down or busy
- * makes it say so on stderr and exit 0. Invalid input is 65: that is a bug
- * in the hook, which its author must see; but a framework command
- * (claude-code, …) only observes, and a payload it cannot read is the
- * framework's doing, so it exits 0 for that too unless --strict.
+ * -t in total, and without --strict an event it could neither deliver
+ * nor park in the fallback dir makes it say so on stderr and exit 0.
+ * Invalid input is 65: that is a bug in the hook, which its author must
+ * see; but a framework command (claude-code, …) only observes, and a
+ * payload it cannot read is the framework's doing, so it exits 0 for
+ * that too unless --strict.
  */
 #include "config.h"
 
@@ -165,7 +166,8 @@ hk_help(FILE *fp)
 "  -F FALLBACK_DIR            drop dir when collectord is unreachable\n"
 "                             [AGENTVIS_FALLBACK_DIR, %s]\n"
 "  -q                         no message on stderr when exiting 0\n"
-"  --strict                   exit 69/75 when not delivered (default: 0)\n"
+"  --strict                   exit 69/75 when neither delivered nor\n"
+"                             parked (default: 0)\n"
 "  -h, --help                 this help\n"
 "  --version                  print the version\n"
 "\n"
@@ -190,7 +192,7 @@ hk_help(FILE *fp)
 "  KEY=VALUE                  metadata.KEY; JSON numbers stay numbers\n"
 "\n"
 "exit: 0 delivered or parked, 64 usage, 65 invalid event, 66 no input,\n"
-"69 not delivered (with --strict), 75 collectord busy (with --strict);\n"
+"69/75 neither delivered nor parked (with --strict; 75: collectord busy);\n"
 "the framework commands exit 0 on anything but a usage error (65 and 66\n"
 "too with --strict)\n",
 	    HK_DEFAULT_SOCKET, HK_TIMEOUT_MAX, HK_TIMEOUT_DEFAULT,
@@ -215,8 +217,9 @@ hk_usage_error(const char *fmt, ...)
 }
 
 /*
- * Finish a hook command that did not do its work (collectord away or busy;
- * for a framework command fw, also a payload it cannot read): with
+ * Finish a hook command that did not do its work (an event neither
+ * delivered nor parked; for a framework command fw, also a payload it
+ * cannot read): with
  * --strict the code stands; without it the hook's agent must not notice,
  * so exit 0 and only say why on stderr (unless -q, or fw reads stderr as
  * an answer).
@@ -449,13 +452,9 @@ hk_deliver_events(const struct hk_opts *o, struct json_object *ev,
 			rc = EX_DATAERR;
 		}
 	}
-	if (rc == EX_OK && b.count[HK_ST_BUSY] > 0)
-		rc = hk_soft_fail(o, NULL, EX_TEMPFAIL, "event not delivered: %s",
-		    b.items[b.n - 1].state == HK_ST_BUSY ?
-		    b.items[b.n - 1].detail : "collectord busy");
-	else if (rc == EX_OK && b.count[HK_ST_FAILED] > 0)
-		rc = hk_soft_fail(o, NULL, EX_UNAVAILABLE,
-		    "event not delivered: %s", b.why);
+	if (rc == EX_OK && b.count[HK_ST_FAILED] > 0)
+		rc = hk_soft_fail(o, NULL, b.nbusy > 0 ? EX_TEMPFAIL :
+		    EX_UNAVAILABLE, "event not delivered: %s", b.why);
 	hk_batch_clear(&b);
 	return rc;
 }
@@ -828,20 +827,19 @@ hk_cmd_send(const struct hk_opts *o, struct hk_cmdline *c)
 		rc = hk_soft_fail(o, NULL, EX_UNAVAILABLE, "send: %s: input not "
 		    "read to its end in %d ms", path, o->timeout_ms);
 	if (b.count[HK_ST_FAILED] > 0 && rc == EX_OK)
-		rc = hk_soft_fail(o, NULL, EX_UNAVAILABLE, "send: %zu events not "
-		    "delivered: %s", b.count[HK_ST_FAILED], b.why);
-	else if (b.count[HK_ST_BUSY] > 0 && rc == EX_OK)
-		rc = hk_soft_fail(o, NULL, EX_TEMPFAIL, "send: %zu events not "
-		    "delivered: collectord busy", b.count[HK_ST_BUSY]);
+		rc = hk_soft_fail(o, NULL, b.nbusy > 0 ? EX_TEMPFAIL :
+		    EX_UNAVAILABLE, "send: %zu events not delivered: %s",
+		    b.count[HK_ST_FAILED], b.why);
 	if (b.count[HK_ST_PARKED] > 0 && (!o->quiet || rc != EX_OK))
 		log_warnx("send: %s; %zu events parked in %s", b.why,
 		    b.count[HK_ST_PARKED], o->fallback_dir);
 	if (rc != EX_OK || (!o->quiet && b.count[HK_ST_ACKED] != b.n))
 		log_warnx("send: %zu events: %zu delivered, %zu parked, "
-		    "%zu refused, %zu busy, %zu failed; %zu lines invalid",
-		    b.n, b.count[HK_ST_ACKED], b.count[HK_ST_PARKED],
-		    b.count[HK_ST_REJECTED], b.count[HK_ST_BUSY],
-		    b.count[HK_ST_FAILED], invalid - b.count[HK_ST_REJECTED]);
+		    "%zu refused, %zu failed (%zu answered busy); %zu lines "
+		    "invalid", b.n, b.count[HK_ST_ACKED],
+		    b.count[HK_ST_PARKED], b.count[HK_ST_REJECTED],
+		    b.count[HK_ST_FAILED], b.nbusy,
+		    invalid - b.count[HK_ST_REJECTED]);
 	hk_batch_clear(&b);
 	return rc;
 }

@@ -234,7 +234,6 @@ enum hk_state {
 	HK_ST_ACKED,	/* collectord has it in its spool */
 	HK_ST_PARKED,	/* written to the fallback dir */
 	HK_ST_REJECTED,	/* collectord said validation/too_large */
-	HK_ST_BUSY,	/* collectord said busy */
 	HK_ST_FAILED,	/* neither delivered nor parked */
 };
 
@@ -244,6 +243,7 @@ struct hk_item {
 	size_t		 len;
 	size_t		 lineno;	/* input line, for send's messages */
 	enum hk_state	 state;
+	int		 busy;		/* collectord answered busy */
 	char		 detail[320];	/* why, when not acked */
 };
 
@@ -257,6 +257,7 @@ struct hk_batch {
 	size_t		 nalloc;
 	/* Outcome. */
 	size_t		 count[HK_ST_FAILED + 1];
+	size_t		 nbusy;		/* items answered busy (then parked) */
 	char		 why[512];	/* why some were not acked */
 };
 
@@ -268,9 +269,10 @@ void hk_batch_clear(struct hk_batch *b);
 void hk_batch_add(struct hk_batch *b, const char *line, size_t len,
     size_t lineno);
 /*
- * Deliver every item: ack'd ones are done; the ones collectord could not
- * be asked about (unreachable, timeout, connection lost, internal error)
- * are parked in the fallback dir. Fills states and counts.
+ * Deliver every item: ack'd ones are done, refused ones (validation,
+ * too_large) final; every other one (collectord unreachable or busy, no
+ * reply in time, connection lost, internal error) is parked in the
+ * fallback dir. Fills states and counts.
  */
 void hk_deliver(const struct hk_opts *o, struct hk_batch *b);
 

@@ -79,20 +79,31 @@ for strict in "" --strict; do
 done
 [ -z "$(fb_files)" ] || fail "refused events must not be parked"
 
-note "75: collectord busy"
+note "collectord busy: parked, exit 0 (--strict too)"
 ts_start busy busy
 hk -s "$SOCK" -F "$FB" task-started $ID
 expect_rc "busy" 0
-expect_err "busy" "busy"
+expect_err "busy" "collectord busy: spool full (test server); event parked in $FB"
 hk -s "$SOCK" -F "$FB" -q task-started $ID
 expect_rc "busy -q" 0
 expect_quiet "busy -q"
 hk -s "$SOCK" -F "$FB" --strict task-started $ID
-expect_rc "busy --strict" 75
-expect_err "busy --strict" "busy"
-hk -s "$SOCK" -F "$FB" --strict -q task-started $ID
-expect_rc "busy --strict -q" 75
-[ -z "$(fb_files)" ] || fail "busy events are not parked (hookcli(1), DELIVERY AND FALLBACK)"
+expect_rc "busy --strict" 0
+expect_err "busy --strict" "parked"
+assert_eq "busy events are parked (hookcli(1), DELIVERY AND FALLBACK)" 3 \
+    "$(fb_files | wc -l | tr -d ' ')"
+rm -f "$FB"/*.ndjson
+
+note "75: collectord busy and nowhere to park"
+hk -s "$SOCK" -F "$T/no-such-dir" --strict task-started $ID
+expect_rc "busy, no fallback, --strict" 75
+expect_err "busy, no fallback, --strict" "busy"
+expect_err "busy, no fallback, --strict: names the dir" "$T/no-such-dir"
+hk -s "$SOCK" -F "$T/no-such-dir" --strict -q task-started $ID
+expect_rc "busy, no fallback, --strict -q" 75
+hk -s "$SOCK" -F "$T/no-such-dir" task-started $ID
+expect_rc "busy, no fallback" 0
+expect_err "busy, no fallback" "not delivered"
 
 note "69: neither delivered nor parked"
 NOFB=$T/no-such-dir

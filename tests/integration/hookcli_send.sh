@@ -83,12 +83,20 @@ expect_rc "refused" 65
 expect_err "refused" "line 1: collectord refused"
 expect_err "refused" "line 2: collectord refused"
 
-note "collectord busy: 75 with --strict, else 0"
+note "collectord busy: parked, exit 0 (--strict too); 75 with --strict if it cannot park"
 ts_start busy busy
+n=$(wc -l <"$T/good.ndjson" | tr -d ' ')
 hk -s "$SOCK" -F "$FB" send "$T/good.ndjson"
 expect_rc "busy" 0
-expect_err "busy" "busy"
+expect_err "busy" "collectord busy"
+expect_err "busy" "$n events parked in $FB"
 hk -s "$SOCK" -F "$FB" --strict send "$T/good.ndjson"
-expect_rc "busy --strict" 75
-[ -z "$(fb_files)" ] || fail "busy: nothing parked"
+expect_rc "busy --strict" 0
+assert_eq "busy: parked, one file a run" 2 "$(fb_files | wc -l | tr -d ' ')"
+for f in $(fb_files); do
+	assert_eq "busy: parked as sent" "$(cat "$T/good.ndjson")" "$(cat "$f")"
+done
+hk -s "$SOCK" -F "$T/no-such-dir" --strict send "$T/good.ndjson"
+expect_rc "busy, no fallback, --strict" 75
+expect_err "busy, no fallback, --strict" "$n events not delivered"
 exit 0
