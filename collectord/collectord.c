@@ -155,6 +155,8 @@ cd_stats_json(struct collectord *cd)
 	    json_object_new_int64(st->clients));
 	json_object_object_add(o, "connections",
 	    json_object_new_int64(st->connections));
+	json_object_object_add(o, "busyClients",
+	    json_object_new_int64(st->busy_clients));
 	return o;
 }
 

@@ -40,6 +40,7 @@ struct cd_stats {
 	uint64_t	fallback_files;	/* files taken in from the fallback dir */
 	uint64_t	clients;	/* connections open now */
 	uint64_t	connections;	/* connections accepted so far */
+	uint64_t	busy_clients;	/* connections refused past max_clients */
 	int		gateway_up;	/* the last request was answered 2xx */
 	char		last_error[256];
 	char		spool_error[256]; /* the last commit's failure, "" = ok */

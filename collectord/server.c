@@ -460,7 +460,8 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		return;
 	}
 	if (srv->nclients >= (size_t)cd->conf.max_clients) {
-		cd->st.busy_replies++;
+		/* Not busy_replies: that counts events a full spool refused. */
+		cd->st.busy_clients++;
 		server_refuse(fd, PROTO_BUSY, "too many clients (max_clients)");
 		return;
 	}

@@ -93,6 +93,8 @@ hk -F "$T/no-such-dir" --strict task-started $ID tag=direct
 assert_eq "free slots: exit" 0 "$RC"
 [ ! -s "$T/err" ] || fail "free slots: stderr: $(cat "$T/err")"
 av_wait_for 20 has_tag direct socket || fail "event not delivered: $(gw_tag direct)"
+assert_eq "refused connections counted" 6 "$(cd_stat busyClients)"
+assert_eq "busyReplies: only a full spool" 0 "$(cd_stat busyReplies)"
 [ -z "$(gw_tag lost)" ] || fail "an event that was not parked arrived"
 cd_stop_ok
 exit 0
