@@ -201,3 +201,10 @@ ndjson_pending(const struct ndjson *r)
 {
 	return r->end - r->off;
 }
+
+/* Is a line under way? */
+int
+ndjson_midline(const struct ndjson *r)
+{
+	return r->end > r->off || r->skipping;
+}

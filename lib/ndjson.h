@@ -38,5 +38,10 @@ enum ndjson_status ndjson_next(struct ndjson *r, char **line, size_t *len);
 enum ndjson_status ndjson_finish(struct ndjson *r, char **line, size_t *len);
 /* Bytes buffered and not yet returned. */
 size_t ndjson_pending(const struct ndjson *r);
+/*
+ * Is a line under way: once every complete line is taken, are bytes of
+ * the next one buffered, or is an over-long one being skipped?
+ */
+int ndjson_midline(const struct ndjson *r);
 
 #endif

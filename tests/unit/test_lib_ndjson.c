@@ -240,6 +240,32 @@ START_TEST(test_pending)
 }
 END_TEST
 
+/* A line under way: its start buffered, or an over-long one skipped. */
+START_TEST(test_midline)
+{
+	struct ndjson	*r = ndjson_new(8);
+	char		*line;
+	size_t		 len;
+
+	ck_assert_int_eq(ndjson_midline(r), 0);
+	ndjson_push(r, "abc\n", 4);
+	ck_assert_int_eq(ndjson_next(r, &line, &len), NDJSON_LINE);
+	ck_assert_int_eq(ndjson_next(r, &line, &len), NDJSON_AGAIN);
+	ck_assert_int_eq(ndjson_midline(r), 0);
+	ndjson_push(r, "d", 1);
+	ck_assert_int_eq(ndjson_midline(r), 1);
+	ndjson_push(r, "efghijklmn", 10);
+	ck_assert_int_eq(ndjson_next(r, &line, &len), NDJSON_AGAIN);
+	ck_assert_uint_eq(ndjson_pending(r), 0);
+	ck_assert_int_eq(ndjson_midline(r), 1);	/* skipping it */
+	ndjson_push(r, "o\n", 2);
+	ck_assert_int_eq(ndjson_next(r, &line, &len), NDJSON_TOOLONG);
+	ck_assert_int_eq(ndjson_next(r, &line, &len), NDJSON_AGAIN);
+	ck_assert_int_eq(ndjson_midline(r), 0);
+	ndjson_free(r);
+}
+END_TEST
+
 START_TEST(test_many_lines_one_push)
 {
 	struct ndjson	*r = ndjson_new(64);
@@ -277,6 +303,7 @@ ndjson_suite(void)
 	tcase_add_test(tc, test_megabyte_line_one_push);
 	tcase_add_test(tc, test_toolong_unterminated);
 	tcase_add_test(tc, test_pending);
+	tcase_add_test(tc, test_midline);
 	tcase_add_test(tc, test_many_lines_one_push);
 	suite_add_tcase(s, tc);
 	return s;
