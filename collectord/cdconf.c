@@ -42,6 +42,8 @@ const struct conf_key cdconf_keys[] = {
 	    "groups (names or ids) allowed to connect" },
 	{ "max_clients", CONF_INT, "1024", O(max_clients), 1, 65536, NULL,
 	    "client connections at once" },
+	{ "client_idle_ms", CONF_MS, "5s", O(client_idle_ms), 100, 300000,
+	    NULL, "close a client silent this long with nothing under way" },
 	{ "max_line_bytes", CONF_SIZE, "64K", O(max_line_bytes), 1024,
 	    EVT_LINE_MAX, NULL, "longest request line" },
 	{ "gateway", CONF_STR, "http://127.0.0.1:8000", O(gateway), 0, 0, NULL,

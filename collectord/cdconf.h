@@ -24,6 +24,7 @@ struct cd_conf {
 	struct conf_list allow_uids;
 	struct conf_list allow_gids;
 	long long	 max_clients;
+	long long	 client_idle_ms;
 	long long	 max_line_bytes;
 
 	char		*gateway;

@@ -247,7 +247,7 @@ cd_reload(struct collectord *cd)
 	struct cd_settings	 s;
 	struct timeval		 tv;
 	char			*cause = NULL;
-	int			 gw;
+	int			 gw, idle;
 
 	if (cd_configure(cd, &c, &s, &cause) == -1) {
 		log_warnx("reload: %s; keeping the running configuration",
@@ -264,6 +264,7 @@ cd_reload(struct collectord *cd)
 	    (cd->set.token == NULL) != (s.token == NULL) ||
 	    (s.token != NULL && strcmp(cd->set.token, s.token) != 0) ||
 	    cd->conf.request_timeout_ms != c.request_timeout_ms;
+	idle = cd->conf.client_idle_ms != c.client_idle_ms;
 
 	/* Keep the parts that need a restart as they are. */
 #define KEEP(f) do { char *t = c.f; c.f = cd->conf.f; cd->conf.f = t; } while (0)
@@ -285,6 +286,8 @@ cd_reload(struct collectord *cd)
 	event_add(cd->ev_sync, &tv);
 	if (gw)
 		fwd_reconfigure(cd->fwd);
+	if (idle && cd->srv != NULL)
+		server_reconfigure(cd->srv);
 	log_info("configuration reloaded");
 }
 

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,8 +30,16 @@
 #include "server.h"
 #include "xmalloc.h"
 
-/* A client silent this long is closed (its slot counts against max_clients). */
-#define CLIENT_IDLE_SEC	300
+/*
+ * Every client holds one of max_clients slots, so none may keep one for
+ * nothing. A client at rest (no line begun, no reply unwritten) is closed
+ * after client_idle_ms of silence: all it does then is keep others out.
+ * hookcli writes its event as soon as it is connected, so this never cuts
+ * it. A client in the middle of a line, or with replies still on their
+ * way, is working: only this long a silence closes it, or this long
+ * without reading any of its replies.
+ */
+#define CLIENT_STALL_SEC	300
 
 /* Pause reading a client whose unread replies pass this; resume below LOW. */
 #define OUT_HIGH	(1024 * 1024)
@@ -47,6 +56,7 @@ struct client {
 	int			 waiting;	/* on srv->waiting */
 	int			 eof;		/* no more requests will come */
 	int			 paused;	/* reading off: replies unread */
+	long long		 timeout_ms;	/* read timeout armed; 0: none */
 	TAILQ_ENTRY(client)	 entry;
 	TAILQ_ENTRY(client)	 wentry;
 };
@@ -64,6 +74,37 @@ struct server {
 };
 
 static void	client_free(struct client *);
+
+/*
+ * Is c at rest: no line begun, no reply unwritten? Replies held for the
+ * commit do not count: they go out at the end of this turn of the loop
+ * (server_commit_cb), before any timeout can fire; so a one-event client
+ * never changes state, and its timeouts are armed once.
+ */
+static int
+client_at_rest(struct client *c)
+{
+	return !ndjson_midline(c->rd) &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+}
+
+/* Arm c's timeouts for its state (see CLIENT_STALL_SEC). */
+static void
+client_arm(struct client *c)
+{
+	struct timeval	 rd, wr = { CLIENT_STALL_SEC, 0 };
+	long long	 ms;
+
+	ms = client_at_rest(c) ? c->srv->cd->conf.client_idle_ms :
+	    CLIENT_STALL_SEC * 1000LL;
+	if (ms == c->timeout_ms)
+		return;
+	c->timeout_ms = ms;
+	rd.tv_sec = ms / 1000;
+	rd.tv_usec = (ms % 1000) * 1000;
+	/* The write timeout runs only while replies wait to be written. */
+	bufferevent_set_timeouts(c->bev, &rd, &wr);
+}
 
 /* Try to connect to path: 1 if a server answers, 0 if not, -1 on error. */
 int
@@ -335,6 +376,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		}
 		evbuffer_drain(in, total);
 	}
+	client_arm(c);
 }
 
 /* Close c once its replies are written, or now if there are none. */
@@ -360,6 +402,37 @@ client_write_cb(struct bufferevent *bev, void *arg)
 	}
 	if (c->eof && out == 0 && !c->waiting)
 		client_free(c);
+	else if (out == 0)
+		client_arm(c);
+}
+
+/*
+ * A timeout on c: reading, it was silent for as long as its state allows
+ * (client_arm); writing, it read none of its replies for CLIENT_STALL_SEC.
+ */
+static void
+client_timeout(struct client *c, short what)
+{
+	int	n = 0;
+
+	/*
+	 * When the loop itself stalled past the timeout (a slow disk, a
+	 * SIGSTOP), the timeout and the bytes that ended the silence come in
+	 * the same turn, and libevent can report the timeout alone. Bytes
+	 * waiting are not silence: read them.
+	 */
+	if ((what & BEV_EVENT_READING) &&
+	    ioctl(bufferevent_getfd(c->bev), FIONREAD, &n) == 0 && n > 0) {
+		bufferevent_enable(c->bev, EV_READ);
+		return;
+	}
+	if (what & BEV_EVENT_READING)
+		log_debug("client pid %d silent for %lld ms: closed",
+		    (int)c->pid, c->timeout_ms);
+	else
+		log_debug("client pid %d read no reply for %d s: closed",
+		    (int)c->pid, CLIENT_STALL_SEC);
+	client_free(c);
 }
 
 /* EOF or error on a client. */
@@ -370,7 +443,11 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	char		*line;
 	size_t		 len;
 
-	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+	if (what & BEV_EVENT_TIMEOUT) {
+		client_timeout(c, what);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
 		client_free(c);
 		return;
 	}
@@ -441,7 +518,6 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	struct collectord	*cd = srv->cd;
 	struct client		*c;
 	struct ucred		 uc;
-	struct timeval		 idle = { CLIENT_IDLE_SEC, 0 };
 	socklen_t		 len = sizeof uc;
 	char			 detail[64];
 
@@ -484,7 +560,7 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
 	    client_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW, 0);
-	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	client_arm(c);
 	/*
 	 * EV_WRITE is on by default and arms itself when a reply is queued;
 	 * enabling it here would poll an empty buffer: two epoll_ctl calls
@@ -564,6 +640,20 @@ server_committed(struct server *srv, int ok)
 		}
 		if (c->eof)
 			client_finish(c);
+		else
+			client_arm(c);
+	}
+}
+
+/* The settings changed: arm every client's timeouts afresh. */
+void
+server_reconfigure(struct server *srv)
+{
+	struct client	*c;
+
+	TAILQ_FOREACH(c, &srv->clients, entry) {
+		c->timeout_ms = 0;
+		client_arm(c);
 	}
 }
 

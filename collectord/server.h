@@ -31,6 +31,8 @@ void server_free(struct server *srv);
 void server_stop_accepting(struct server *srv);
 /* After a spool commit: release (ok) or drop (!ok) the held replies. */
 void server_committed(struct server *srv, int ok);
+/* After a reload: client_idle_ms may have changed; arm every client anew. */
+void server_reconfigure(struct server *srv);
 /*
  * Try to connect to path: 1 if a server answers, 0 if nothing listens
  * (stale or absent), -1 with errno on other errors.
