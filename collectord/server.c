@@ -41,6 +41,17 @@
  */
 #define CLIENT_STALL_SEC	300
 
+/*
+ * Connections accepted before the loop turns again. libevent accepts
+ * until the backlog is empty, and in a burst of hooks that arrive as fast
+ * as they are taken, that is one callback for as long as the burst lasts:
+ * the clients accepted first are never read, hold every slot, and all the
+ * others are answered busy. So accepting pauses for a turn after this
+ * many, and when the last slot is taken: a connection is answered busy
+ * only when the slots are still taken after their clients had a turn.
+ */
+#define SERVER_ACCEPT_BURST	16
+
 /* Pause reading a client whose unread replies pass this; resume below LOW. */
 #define OUT_HIGH	(1024 * 1024)
 #define OUT_LOW		(256 * 1024)
@@ -69,8 +80,9 @@ struct server {
 	struct client_list	 clients;
 	struct client_list	 waiting;	/* clients with held replies */
 	struct event		*ev_commit;
-	struct event		*ev_resume;	/* re-enable accept after EMFILE */
+	struct event		*ev_resume;	/* re-enable accept after a pause */
 	size_t			 nclients;
+	int			 naccepts;	/* since the last pause */
 };
 
 static void	client_free(struct client *);
@@ -509,6 +521,20 @@ server_refuse(int fd, enum proto_err e, const char *detail)
 	close(fd);
 }
 
+/*
+ * Accept no more in this turn of the loop; the next accepts again. The
+ * listener may be in its accept loop: libevent leaves it when the
+ * callback disabled it.
+ */
+static void
+server_pause(struct server *srv)
+{
+	struct timeval	tv = { 0, 0 };
+
+	evconnlistener_disable(srv->lev);
+	evtimer_add(srv->ev_resume, &tv);
+}
+
 /* A new connection. */
 static void
 server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
@@ -521,6 +547,8 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	socklen_t		 len = sizeof uc;
 	char			 detail[64];
 
+	if (++srv->naccepts >= SERVER_ACCEPT_BURST)
+		server_pause(srv);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1) {
 		log_warn("SO_PEERCRED");
 		close(fd);
@@ -571,14 +599,17 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	srv->nclients++;
 	cd->st.clients = srv->nclients;
 	cd->st.connections++;
+	if (srv->nclients >= (size_t)cd->conf.max_clients)
+		server_pause(srv);
 }
 
-/* Turn accepting on again after running out of descriptors. */
+/* Turn accepting on again after a burst or running out of descriptors. */
 static void
 server_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server	*srv = arg;
 
+	srv->naccepts = 0;
 	if (srv->lev != NULL)
 		evconnlistener_enable(srv->lev);
 }
