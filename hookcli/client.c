@@ -7,6 +7,12 @@
  * Writing and reading share one poll loop: a client that wrote a long
  * pipeline before reading could deadlock against a server whose replies
  * have filled the socket buffer while it waits for us to read them.
+ *
+ * Once every line is written we shut our side for writing. collectord
+ * then knows no more lines will come, and closes the connection as soon
+ * as its replies are written: the client slot is free again at once,
+ * not when this process next gets a CPU to read the reply and exit,
+ * which in a burst of hundreds of hooks on a busy machine is much later.
  */
 #include "config.h"
 
@@ -160,9 +166,10 @@ hk_exchange(const char *path, const char *out, size_t outlen, size_t nreq,
 		}
 		if ((pfd.revents & POLLOUT) && woff < outlen && !wdead) {
 			n = send(fd, out + woff, outlen - woff, MSG_NOSIGNAL);
-			if (n > 0)
-				woff += n;
-			else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			if (n > 0) {
+				if ((woff += n) == outlen)
+					shutdown(fd, SHUT_WR);
+			} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
 				/*
 				 * collectord went away mid-request. Replies
 				 * it wrote before may still be readable, so

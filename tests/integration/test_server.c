@@ -10,7 +10,8 @@
  * the wire. MODE decides the answers:
  *   ack       validate with lib as collectord does; ack, or say why not;
  *             {"cmd":"stats"} gets {"ok":true,"stats":{…}}
- *   silent    read, never answer
+ *   silent    read, never answer, and keep a connection the client
+ *             half-closed (as a collectord that hangs would)
  *   busy      answer every line {"ok":false,"error":"busy",…}
  *   reject    answer every line with a validation error
  *   internal  answer every line with an internal error
@@ -50,6 +51,7 @@ static const char *ts_modes[] = {
 struct ts_client {
 	int		 fd;
 	struct ndjson	*rd;
+	int		 eof;		/* silent: half-closed, kept */
 };
 
 static enum ts_mode	 ts_mode;
@@ -176,6 +178,11 @@ ts_read(struct ts_client *c)
 	n = recv(c->fd, buf, sizeof buf, 0);
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return 0;
+	if (n == 0 && ts_mode == TS_SILENT && !c->eof) {
+		/* No more requests: wait, unanswering, until it goes. */
+		c->eof = 1;
+		return 0;
+	}
 	if (n <= 0)
 		return -1;
 	ndjson_push(c->rd, buf, n);
@@ -250,7 +257,8 @@ main(int argc, char **argv)
 		pfd[0].events = nc < TS_MAX_CLIENTS ? POLLIN : 0;
 		for (i = 0; i < nc; i++) {
 			pfd[i + 1].fd = cl[i].fd;
-			pfd[i + 1].events = POLLIN;
+			/* Half-closed: only POLLHUP, once it closes, is news. */
+			pfd[i + 1].events = cl[i].eof ? 0 : POLLIN;
 		}
 		if ((n = poll(pfd, nc + 1, -1)) == -1) {
 			if (errno == EINTR)
@@ -261,7 +269,7 @@ main(int argc, char **argv)
 		for (i = nc - 1; i >= 0; i--) {
 			if (pfd[i + 1].revents == 0)
 				continue;
-			if (ts_read(&cl[i]) == 0)
+			if (!cl[i].eof && ts_read(&cl[i]) == 0)
 				continue;
 			close(cl[i].fd);
 			ndjson_free(cl[i].rd);
@@ -278,6 +286,7 @@ main(int argc, char **argv)
 			}
 			cl[nc].fd = fd;
 			cl[nc].rd = ndjson_new(EVT_LINE_MAX);
+			cl[nc].eof = 0;
 			nc++;
 		}
 	}
