@@ -16,24 +16,6 @@ batch 11 20 >"$T/b"
 batch 21 30 >"$T/c"
 size=$(wc -c <"$T/a" | tr -d ' ')
 
-# lock: an sqlite3 holding the write lock until unlock.
-lock() {
-	rm -f "$T/lock.fifo"
-	mkfifo "$T/lock.fifo"
-	"$SQLITE3" "$DB" <"$T/lock.fifo" >/dev/null 2>&1 &
-	LOCKPID=$!
-	AV_PIDS="$AV_PIDS $LOCKPID"
-	exec 3>"$T/lock.fifo"
-	echo 'BEGIN IMMEDIATE;' >&3
-	av_wait_for 10 sh -c "! '$SQLITE3' '$DB' 'BEGIN IMMEDIATE; ROLLBACK;' \
-	    >/dev/null 2>&1" || fail "the outside writer did not get the lock"
-}
-unlock() {
-	echo 'ROLLBACK;' >&3
-	exec 3>&-
-	wait "$LOCKPID" 2>/dev/null || :
-}
-
 # three: POST a, b and c at once; statuses in $T/st.X, answers in $T/r.X.
 three() {
 	local pids=
@@ -68,9 +50,9 @@ assert_contains "stored" "$(cat "$T/resp")" '"accepted":10,'
 batch 31 40 >"$T/a"
 tries=0
 while :; do
-	lock
+	db_lock "$DB"
 	three
-	unlock
+	db_unlock
 	nbusy=$(busy_answers)
 	tries=$((tries + 1))
 	[ "$nbusy" -gt 0 ] || [ "$tries" -ge 5 ] && break
@@ -114,8 +96,8 @@ gw_start -c "$T/gw.conf" --store "sqlite:$DB"
 batch 41 50 >"$T/a"
 batch 51 60 >"$T/b"
 batch 61 70 >"$T/c"
-lock
+db_lock "$DB"
 three
-unlock
+db_unlock
 assert_eq "no limit: never busy" 0 "$(busy_answers)"
 gw_stop

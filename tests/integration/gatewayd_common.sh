@@ -164,3 +164,22 @@ spellings() {
 	    "$(jq -r '"\(.total) \(.ingest.duplicates)"' "$T/resp")"
 	gw_stop
 }
+
+# db_lock DB: an outside sqlite3 holds DB's write lock until db_unlock,
+# so gatewayd's commits wait out their busy timeout and fail.
+db_lock() {
+	rm -f "$T/lock.fifo"
+	mkfifo "$T/lock.fifo"
+	"$SQLITE3" "$1" <"$T/lock.fifo" >/dev/null 2>&1 &
+	LOCKPID=$!
+	AV_PIDS="$AV_PIDS $LOCKPID"
+	exec 3>"$T/lock.fifo"
+	echo 'BEGIN IMMEDIATE;' >&3
+	av_wait_for 10 sh -c "! '$SQLITE3' '$1' 'BEGIN IMMEDIATE; ROLLBACK;' \
+	    >/dev/null 2>&1" || fail "the outside writer did not get the lock"
+}
+db_unlock() {
+	echo 'ROLLBACK;' >&3
+	exec 3>&-
+	wait "$LOCKPID" 2>/dev/null || :
+}

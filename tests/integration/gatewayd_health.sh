@@ -15,14 +15,7 @@ jq -e '.status == "ok" and .store_writable == true and .store_error == null' \
     "$T/resp" >/dev/null || fail "health at start: $(cat "$T/resp")"
 
 note "an outside writer holds the lock: commits fail"
-mkfifo "$T/lock.fifo"
-"$SQLITE3" "$DB" <"$T/lock.fifo" >/dev/null 2>&1 &
-LOCKPID=$!
-AV_PIDS="$AV_PIDS $LOCKPID"
-exec 3>"$T/lock.fifo"
-echo 'BEGIN IMMEDIATE;' >&3
-av_wait_for 10 sh -c "! '$SQLITE3' '$DB' 'BEGIN IMMEDIATE; ROLLBACK;' \
-    >/dev/null 2>&1" || fail "the outside writer did not get the lock"
+db_lock "$DB"
 batch 1 5 >"$T/b1"
 assert_eq "ingest while locked" 503 "$(post "$T/b1" -m 20)"
 assert_eq "health while locked" 503 "$(get /api/v1/health)"
@@ -31,9 +24,7 @@ jq -e '.status == "degraded" and .store_writable == false
 	fail "health while locked: $(cat "$T/resp")"
 
 note "the lock goes: the next commit succeeds, health is ok again"
-echo 'ROLLBACK;' >&3
-exec 3>&-
-wait "$LOCKPID" 2>/dev/null || :
+db_unlock
 assert_eq "ingest again" 200 "$(post "$T/b1" -m 20)"
 assert_eq "health again" 200 "$(get /api/v1/health)"
 jq -e '.status == "ok" and .store_writable == true and .store_error == null' \
