@@ -74,6 +74,25 @@ metrics_hist(struct gwbuf *b, const char *name, const char *help,
 	    name, (unsigned long long)h->count);
 }
 
+/* A counter by HTTP status; the last slot counts the codes not listed. */
+static void
+by_status(struct gwbuf *b, const char *name, const char *help,
+    const uint64_t counts[GW_NSTATUS])
+{
+	int	i;
+
+	gwbuf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", name, help,
+	    name);
+	for (i = 0; i < GW_NSTATUS; i++) {
+		if (gw_status_codes[i] == 0)
+			gwbuf_printf(b, "%s{status=\"other\"} %llu\n", name,
+			    (unsigned long long)counts[i]);
+		else
+			gwbuf_printf(b, "%s{status=\"%d\"} %llu\n", name,
+			    gw_status_codes[i], (unsigned long long)counts[i]);
+	}
+}
+
 /* Prometheus text exposition (format 0.0.4). */
 char *
 metrics_text(struct gw *gw, size_t *len)
@@ -86,33 +105,11 @@ metrics_text(struct gw *gw, size_t *len)
 	int			 i;
 
 	gwbuf_init(&b, 0);
-	gwbuf_puts(&b, "# HELP agentvis_ingest_requests_total Ingest "
-	    "requests by HTTP status.\n"
-	    "# TYPE agentvis_ingest_requests_total counter\n");
-	for (i = 0; i < GW_NSTATUS; i++) {
-		if (gw_status_codes[i] == 0)
-			gwbuf_printf(&b, "agentvis_ingest_requests_total"
-			    "{status=\"other\"} %llu\n",
-			    (unsigned long long)m->ingest_requests[i]);
-		else
-			gwbuf_printf(&b, "agentvis_ingest_requests_total"
-			    "{status=\"%d\"} %llu\n", gw_status_codes[i],
-			    (unsigned long long)m->ingest_requests[i]);
-	}
-	gwbuf_puts(&b, "# HELP agentvis_http_responses_total Every HTTP "
-	    "answer, by status (refusals of the router and of the stream's "
-	    "upgrades included).\n"
-	    "# TYPE agentvis_http_responses_total counter\n");
-	for (i = 0; i < GW_NSTATUS; i++) {
-		if (gw_status_codes[i] == 0)
-			gwbuf_printf(&b, "agentvis_http_responses_total"
-			    "{status=\"other\"} %llu\n",
-			    (unsigned long long)m->http_responses[i]);
-		else
-			gwbuf_printf(&b, "agentvis_http_responses_total"
-			    "{status=\"%d\"} %llu\n", gw_status_codes[i],
-			    (unsigned long long)m->http_responses[i]);
-	}
+	by_status(&b, "agentvis_ingest_requests_total",
+	    "Ingest requests by HTTP status.", m->ingest_requests);
+	by_status(&b, "agentvis_http_responses_total",
+	    "Every HTTP answer, by status (refusals of the router and of the "
+	    "stream's upgrades included).", m->http_responses);
 	gwbuf_printf(&b, "# HELP agentvis_ingest_events_total Events "
 	    "stored by ingest.\n# TYPE agentvis_ingest_events_total counter\n"
 	    "agentvis_ingest_events_total %llu\n"
