@@ -166,17 +166,20 @@ spellings() {
 }
 
 # db_lock DB: an outside sqlite3 holds DB's write lock until db_unlock,
-# so gatewayd's commits wait out their busy timeout and fail.
+# so gatewayd's commits wait out their busy timeout and fail. The locker
+# waits for the lock itself, should gatewayd be writing as it asks.
 db_lock() {
 	rm -f "$T/lock.fifo"
 	mkfifo "$T/lock.fifo"
-	"$SQLITE3" "$1" <"$T/lock.fifo" >/dev/null 2>&1 &
+	"$SQLITE3" -cmd '.timeout 5000' "$1" <"$T/lock.fifo" \
+	    >/dev/null 2>"$T/lock.err" &
 	LOCKPID=$!
 	AV_PIDS="$AV_PIDS $LOCKPID"
 	exec 3>"$T/lock.fifo"
 	echo 'BEGIN IMMEDIATE;' >&3
 	av_wait_for 10 sh -c "! '$SQLITE3' '$1' 'BEGIN IMMEDIATE; ROLLBACK;' \
-	    >/dev/null 2>&1" || fail "the outside writer did not get the lock"
+	    >/dev/null 2>&1" ||
+		fail "the outside writer did not get the lock: $(cat "$T/lock.err")"
 }
 db_unlock() {
 	echo 'ROLLBACK;' >&3
