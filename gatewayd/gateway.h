@@ -41,6 +41,7 @@ struct lws;
 struct lws_context;
 struct lws_vhost;
 struct ratelimit;
+struct door;
 
 /* Settings of gatewayd.conf; the table in gwconf.c fills it. */
 struct gw_config {
@@ -60,6 +61,9 @@ struct gw_config {
 	long long		 max_response_bytes; /* a page of /api/v1/events */
 	long long		 max_ws_message_bytes;
 	long long		 max_connections;
+	long long		 max_conns_per_addr; /* 0 = no limit */
+	long long		 max_head_bytes; /* request line and fields */
+	long long		 head_timeout;	/* ms for a connection's first head */
 	long long		 ws_queue_len;
 	long long		 rate_limit;	/* requests/s per token and address */
 	long long		 rate_burst;
@@ -97,7 +101,7 @@ struct gw_auth {
 };
 
 /* HTTP status codes counted for /metrics (index by gw_status_slot). */
-#define GW_NSTATUS 15
+#define GW_NSTATUS 19
 extern const int gw_status_codes[GW_NSTATUS];
 
 /* Buckets of the latency histograms, in seconds. */
@@ -154,6 +158,8 @@ struct gw {
 	struct ratelimit	*rl;
 	struct lws_context	*ctx;
 	struct lws_vhost	*vhost;
+	struct door		*door;		/* accepts, checks first heads */
+	unsigned		 fd_limit;	/* descriptors lws may use */
 	struct gw_connq		 conns;
 	size_t			 nconns;
 	uint64_t		 next_conn;

@@ -60,6 +60,15 @@ const struct conf_key gw_conf_keys[] = {
 	  16, 1 << 20, NULL, "largest message a WebSocket client may send" },
 	{ "max_connections", CONF_INT, "10000", C(max_connections), 1,
 	  1000000, NULL, "most WebSocket clients at once" },
+	{ "max_conns_per_addr", CONF_INT, "1024", C(max_conns_per_addr), 0,
+	  1000000, NULL, "most connections from one client address "
+	  "(0 = no limit)" },
+	{ "max_head_bytes", CONF_SIZE, "16K", C(max_head_bytes), 4096,
+	  48 * 1024, NULL, "largest request head (request line and header "
+	  "fields)" },
+	{ "head_timeout", CONF_MS, "10s", C(head_timeout), 100, 3600000,
+	  NULL, "answer 408 to a new connection whose request head takes "
+	  "longer" },
 	{ "ws_queue_len", CONF_INT, "4096", C(ws_queue_len), 16, 1000000,
 	  NULL, "messages queued per client before it is lagged" },
 	{ "rate_limit", CONF_INT, "2000", C(rate_limit), 0, 100000000, NULL,
@@ -161,7 +170,10 @@ gwconf_is_loopback(const char *addr)
 	return 0;
 }
 
-/* "[::1]:3000" -> "::1", "localhost:3000" -> "localhost". */
+/*
+ * "[::1]:3000" -> "::1", "localhost:3000" -> "localhost", and
+ * "localhost.:3000" -> "localhost".
+ */
 int
 gwconf_hostname(const char *hostport, char *name, size_t len)
 {
@@ -175,6 +187,9 @@ gwconf_hostname(const char *hostport, char *name, size_t len)
 	} else
 		end = strchr(o, ':');
 	n = end != NULL ? (size_t)(end - o) : strlen(o);
+	/* "localhost." is the same name, written fully qualified. */
+	if (n > 1 && o[n - 1] == '.' && *hostport != '[')
+		n--;
 	if (n == 0 || n >= len)
 		return -1;
 	memcpy(name, o, n);

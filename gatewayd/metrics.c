@@ -16,8 +16,8 @@
 
 /* Statuses the ingest endpoint answers; the last slot counts the rest. */
 const int gw_status_codes[GW_NSTATUS] = {
-	200, 400, 401, 403, 404, 405, 411, 413, 415, 422, 426, 429, 500, 503,
-	0
+	200, 400, 401, 403, 404, 405, 408, 411, 413, 414, 415, 422, 426, 429,
+	431, 500, 503, 505, 0
 };
 
 /* Upper bounds of the store latency buckets, seconds. */

@@ -19,6 +19,7 @@
 #include <libwebsockets.h>
 
 #include "daemon.h"
+#include "door.h"
 #include "gateway.h"
 #include "log.h"
 #include "proc.h"
@@ -37,7 +38,7 @@ static struct lws_context	*server_ctx;
 static lws_sorted_usec_list_t	 server_sul_retain;
 static lws_sorted_usec_list_t	 server_sul_stop;
 /* lws keeps pointers to these for the context's life. */
-static struct lws_protocols	 server_protocols[3];
+static struct lws_protocols	 server_protocols[4];
 static struct lws_http_mount	 server_m_www, server_m_api, server_m_metrics;
 static lws_retry_bo_t		 server_retry;
 
@@ -310,6 +311,7 @@ server_start(struct gw *gw)
 	server_protocols[1].callback = (lws_callback_function *)routes_callback;
 	server_protocols[1].per_session_data_size = routes_pss_size();
 	server_protocols[1].tx_packet_size = 65536;
+	door_protocol(&server_protocols[2]);
 
 	memset(&server_m_metrics, 0, sizeof server_m_metrics);
 	server_m_metrics.mountpoint = "/metrics";
@@ -340,16 +342,21 @@ server_start(struct gw *gw)
 	    (uint16_t)(gw->conf.hangup_timeout / 1000);
 
 	memset(&info, 0, sizeof info);
-	info.port = port;
-	info.iface = strcmp(addr, "0.0.0.0") == 0 || strcmp(addr, "*") == 0 ||
-	    addr[0] == '\0' ? NULL : addr;
-	if (strchr(addr, ':') == NULL)
-		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	/* The door (door.c) listens and hands connections to lws. */
+	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;
+	/*
+	 * A head the door passed must fit lws's header buffer: lws keeps
+	 * every field value, plus 8 bytes and the name of each field it does
+	 * not know.
+	 */
+	info.max_http_header_data = (unsigned short)(gw->conf.max_head_bytes +
+	    8 * DOOR_MAX_FIELDS + 1024);
 	info.protocols = server_protocols;
 	info.mounts = &server_m_www;
 	info.retry_and_idle_policy = &server_retry;
-	info.fd_limit_per_thread = server_fd_limit(&gw->conf);
+	gw->fd_limit = server_fd_limit(&gw->conf);
+	info.fd_limit_per_thread = gw->fd_limit;
 	info.pt_serv_buf_size = 65536;
 	info.user = gw;
 	info.server_string = "gatewayd/" PACKAGE_VERSION;
@@ -367,6 +374,20 @@ server_start(struct gw *gw)
 		return -1;
 	}
 	server_ctx = gw->ctx;
+	gw->vhost = lws_get_vhost_by_name(gw->ctx, "gatewayd");
+	if (strcmp(addr, "*") == 0)
+		addr[0] = '\0';
+	if (gw->vhost == NULL || door_open(gw, addr, port, &cause) != 0) {
+		log_warnx("%s", cause != NULL ? cause : "no vhost");
+		free(cause);
+		lws_context_destroy(gw->ctx);
+		gw->ctx = server_ctx = NULL;
+		ratelimit_free(gw->rl);
+		gw->rl = NULL;
+		store_close(gw->store);
+		gw->store = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -424,6 +445,7 @@ server_loop(struct gw *gw)
 			writer_flush(gw->writer);
 			ingest_collect(gw);
 			log_info("stopping: closing %zu clients", gw->nconns);
+			door_close(gw);
 			stream_drain(gw);
 			/* The drain also lets waiting ingest answers go out. */
 			lws_sul_schedule(gw->ctx, 0, &server_sul_stop,
@@ -441,6 +463,7 @@ server_loop(struct gw *gw)
 	lws_context_destroy(gw->ctx);
 	server_ctx = NULL;
 	gw->ctx = NULL;
+	door_free(gw);
 	ingest_forget(gw);
 	writer_free(gw->writer);
 	gw->writer = NULL;

@@ -31,6 +31,7 @@
 #include <libwebsockets.h>
 
 #include "access.h"
+#include "door.h"
 #include "http.h"
 #include "avjson.h"
 #include "gateway.h"
@@ -1005,6 +1006,10 @@ stream_callback(struct lws *wsi, int reason, void *user, void *in,
 		if (c != NULL)
 			stream_closed(gw_from_wsi(wsi), c);
 		return 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		/* lws sends every connection's end here, protocols[0]. */
+		door_release(wsi);
+		break;
 	default:
 		break;
 	}
