@@ -44,6 +44,7 @@
 
 #include <libwebsockets.h>
 
+#include "avjson.h"
 #include "door.h"
 #include "gateway.h"
 #include "log.h"
@@ -247,9 +248,8 @@ door_conn_gone(struct door *d, struct door_peer *p)
 
 /* Write a whole answer straight to the socket (it is small). */
 static void
-door_answer(struct door_conn *c, const struct door_bad *b)
+door_send(struct gw *gw, int fd, const struct door_bad *b)
 {
-	struct gw		*gw = c->d->gw;
 	struct json_object	*o, *a, *e, *loc;
 	const char		*body, *reason, *extra = "";
 	char			 head[512];
@@ -276,9 +276,7 @@ door_answer(struct door_conn *c, const struct door_bad *b)
 	json_object_object_add(e, "type", json_object_new_string(b->type));
 	json_object_array_add(a, e);
 	json_object_object_add(o, "detail", a);
-	body = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE,
-	    &blen);
+	body = avjson_str(o, &blen);
 	hlen = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n"
 	    "server: gatewayd/" PACKAGE_VERSION "\r\n"
 	    "content-type: application/json\r\n"
@@ -290,10 +288,17 @@ door_answer(struct door_conn *c, const struct door_bad *b)
 	 * A fresh socket's send buffer holds far more than this: one send
 	 * each, and what does not go is lost with a peer that reads nothing.
 	 */
-	(void)send(c->fd, head, (size_t)hlen, MSG_NOSIGNAL | MSG_DONTWAIT);
-	(void)send(c->fd, body, blen, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)send(fd, head, (size_t)hlen, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)send(fd, body, blen, MSG_NOSIGNAL | MSG_DONTWAIT);
 	json_object_put(o);
 	gw->m.http_responses[gw_status_slot(b->status)]++;
+}
+
+/* Answer a conn being read, then linger (door_read drains it). */
+static void
+door_answer(struct door_conn *c, const struct door_bad *b)
+{
+	door_send(c->d->gw, c->fd, b);
 
 	/*
 	 * Then read and drop what the client still sends, for a while, before
@@ -635,21 +640,12 @@ door_read(struct door_conn *c)
 static void
 door_refuse_now(struct door *d, int fd, const char *why)
 {
-	char	body[256], buf[768];
-	int	bl, n;
+	struct door_bad	b;
 
-	bl = snprintf(body, sizeof body, "{\"detail\":[{\"loc\":"
-	    "[\"connection\"],\"msg\":\"%s\",\"type\":\"busy\"}]}", why);
-	n = snprintf(buf, sizeof buf, "HTTP/1.1 503 Service Unavailable\r\n"
-	    "server: gatewayd/" PACKAGE_VERSION "\r\n"
-	    "content-type: application/json\r\n"
-	    "content-length: %d\r\n"
-	    "cache-control: no-store\r\n"
-	    "retry-after: 1\r\n"
-	    "connection: close\r\n\r\n%s", bl, body);
-	(void)send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	memset(&b, 0, sizeof b);
+	door_bad(&b, 503, "connection", "busy", "%s", why);
+	door_send(d->gw, fd, &b);
 	close(fd);
-	d->gw->m.http_responses[gw_status_slot(503)]++;
 }
 
 /* Take in one accepted connection. */
