@@ -550,12 +550,12 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	if (++srv->naccepts >= SERVER_ACCEPT_BURST)
 		server_pause(srv);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1) {
-		log_warn("SO_PEERCRED");
+		log_warn_limited("SO_PEERCRED");
 		close(fd);
 		return;
 	}
 	if (!cd_allowed(cd, uc.uid, uc.gid)) {
-		log_warnx("refused connection from uid %u gid %u pid %d "
+		log_warnx_limited("refused connection from uid %u gid %u pid %d "
 		    "(allow_uids, allow_gids)", (unsigned)uc.uid,
 		    (unsigned)uc.gid, (int)uc.pid);
 		snprintf(detail, sizeof detail, "uid %u is not allowed",
@@ -577,7 +577,7 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	c->pid = uc.pid;
 	c->bev = bufferevent_socket_new(cd->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
-		log_warnx("bufferevent_socket_new failed");
+		log_warnx_limited("bufferevent_socket_new failed");
 		close(fd);
 		free(c);
 		return;
