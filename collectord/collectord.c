@@ -46,7 +46,7 @@ cd_commit(struct collectord *cd)
 
 	n = spool_commit(cd->spool, &cause);
 	if (n == -1) {
-		log_warnx("%s", cause);
+		log_warnx_limited("%s", cause);
 		cd_set_error(cd, "%s", cause);
 		snprintf(cd->st.spool_error, sizeof cd->st.spool_error, "%s",
 		    cause);

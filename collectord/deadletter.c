@@ -35,7 +35,7 @@ deadletter_append(struct collectord *cd, const char *line, size_t len)
 	fd = open(cd->conf.dead_letter, O_WRONLY | O_APPEND | O_CREAT |
 	    O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1) {
-		log_warn("dead letter %s", cd->conf.dead_letter);
+		log_warn_limited("dead letter %s", cd->conf.dead_letter);
 		cd_set_error(cd, "dead letter %s: %s", cd->conf.dead_letter,
 		    strerror(errno));
 		return -1;
@@ -45,14 +45,14 @@ deadletter_append(struct collectord *cd, const char *line, size_t len)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			log_warn("dead letter %s", cd->conf.dead_letter);
+			log_warn_limited("dead letter %s", cd->conf.dead_letter);
 			close(fd);
 			return -1;
 		}
 		done += n;
 	}
 	if (cd->conf.fsync != CD_FSYNC_NEVER && fdatasync(fd) == -1) {
-		log_warn("dead letter %s", cd->conf.dead_letter);
+		log_warn_limited("dead letter %s", cd->conf.dead_letter);
 		close(fd);
 		return -1;
 	}

@@ -357,7 +357,7 @@ fwd_send(struct fwd *f)
 			    &cause);
 			if (n == -1) {
 				cd_set_error(cd, "spool: %s", cause);
-				log_warnx("spool: %s", cause);
+				log_warnx_limited("spool: %s", cause);
 				free(cause);
 				return;
 			}

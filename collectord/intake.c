@@ -98,7 +98,7 @@ intake_file(struct intake *in, const char *name)
 	    O_CLOEXEC);
 	if (fd == -1) {
 		if (errno != ENOENT)
-			log_warn("fallback: open %s/%s", in->dir, name);
+			log_warn_limited("fallback: open %s/%s", in->dir, name);
 		return 0;
 	}
 	/*
@@ -107,8 +107,8 @@ intake_file(struct intake *in, const char *name)
 	 */
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
 	    st.st_size > INTAKE_FILE_MAX) {
-		log_warnx("fallback: %s/%s is not a plain file of one link "
-		    "under %d MiB; removed unread", in->dir, name,
+		log_warnx_limited("fallback: %s/%s is not a plain file of one "
+		    "link under %d MiB; removed unread", in->dir, name,
 		    INTAKE_FILE_MAX >> 20);
 		close(fd);
 		unlinkat(in->dirfd, name, 0);
@@ -127,7 +127,7 @@ intake_file(struct intake *in, const char *name)
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			log_warn("fallback: read %s/%s", in->dir, name);
+			log_warn_limited("fallback: read %s/%s", in->dir, name);
 			stop = 1;
 			break;
 		}
@@ -162,7 +162,7 @@ intake_file(struct intake *in, const char *name)
 	if (cd->conf.fsync != CD_FSYNC_NEVER)
 		spool_sync(cd->spool);
 	if (unlinkat(in->dirfd, name, 0) == -1) {
-		log_warn("fallback: unlink %s/%s", in->dir, name);
+		log_warn_limited("fallback: unlink %s/%s", in->dir, name);
 		return 1;
 	}
 	cd->st.fallback_files++;
@@ -183,7 +183,7 @@ intake_scan(struct intake *in)
 	if (in->cd->stopping)
 		return;
 	if ((fd = dup(in->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
-		log_warn("fallback: opendir %s", in->dir);
+		log_warn_limited("fallback: opendir %s", in->dir);
 		if (fd != -1)
 			close(fd);
 		return;

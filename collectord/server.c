@@ -5,12 +5,14 @@
 
 #include <sys/ioctl.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +54,25 @@
  */
 #define SERVER_ACCEPT_BURST	16
 
+/*
+ * Descriptors kept free of clients. Serving the clients needs some of its
+ * own: the connection to gatewayd, the spool's segments (the one written,
+ * the one read, the next) and its ack.tmp, a fallback file and its
+ * directory, the dead-letter file. If clients took them all, collectord
+ * would ack events it can no longer forward, and parked events would wait
+ * in the fallback directory. So a connection that gets a descriptor this
+ * close to RLIMIT_NOFILE is answered busy (hookcli parks its event), as
+ * past max_clients.
+ */
+#define SERVER_FD_RESERVE	16
+
+/*
+ * accept() failed for want of descriptors (EMFILE, ENFILE) or memory:
+ * the listener stays readable, so accepting stops for this long, or until
+ * a client closes and gives a descriptor back.
+ */
+#define SERVER_ACCEPT_PAUSE_MS	200
+
 /* Pause reading a client whose unread replies pass this; resume below LOW. */
 #define OUT_HIGH	(1024 * 1024)
 #define OUT_LOW		(256 * 1024)
@@ -83,9 +104,13 @@ struct server {
 	struct event		*ev_resume;	/* re-enable accept after a pause */
 	size_t			 nclients;
 	int			 naccepts;	/* since the last pause */
+	int			 nofile;	/* RLIMIT_NOFILE at start; -1: none */
+	int			 fd_ceiling;	/* refuse from this fd on; -1: none */
+	int			 starved;	/* accept paused: out of fds */
 };
 
 static void	client_free(struct client *);
+static void	server_pause(struct server *);
 
 /*
  * Is c at rest: no line begun, no reply unwritten? Replies held for the
@@ -498,6 +523,11 @@ client_free(struct client *c)
 	ndjson_free(c->rd);
 	evbuffer_free(c->held);
 	free(c);
+	if (srv->starved && srv->lev != NULL) {
+		/* A descriptor came back: accept again without waiting. */
+		srv->starved = 0;
+		server_pause(srv);
+	}
 }
 
 /* Refuse a connection with one reply line and close it. */
@@ -550,12 +580,12 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	if (++srv->naccepts >= SERVER_ACCEPT_BURST)
 		server_pause(srv);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1) {
-		log_warn("SO_PEERCRED");
+		log_warn_limited("SO_PEERCRED");
 		close(fd);
 		return;
 	}
 	if (!cd_allowed(cd, uc.uid, uc.gid)) {
-		log_warnx("refused connection from uid %u gid %u pid %d "
+		log_warnx_limited("refused connection from uid %u gid %u pid %d "
 		    "(allow_uids, allow_gids)", (unsigned)uc.uid,
 		    (unsigned)uc.gid, (int)uc.pid);
 		snprintf(detail, sizeof detail, "uid %u is not allowed",
@@ -569,6 +599,18 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		server_refuse(fd, PROTO_BUSY, "too many clients (max_clients)");
 		return;
 	}
+	/*
+	 * accept() gives the lowest free descriptor, so every one below fd
+	 * is taken: this client would eat into SERVER_FD_RESERVE.
+	 */
+	if (srv->fd_ceiling != -1 && fd >= srv->fd_ceiling) {
+		cd->st.busy_clients++;
+		log_warnx_limited("out of file descriptors (%zu clients, "
+		    "RLIMIT_NOFILE %d): answering busy", srv->nclients,
+		    srv->nofile);
+		server_refuse(fd, PROTO_BUSY, "out of file descriptors");
+		return;
+	}
 
 	c = xcalloc(1, sizeof *c);
 	c->srv = srv;
@@ -577,7 +619,7 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	c->pid = uc.pid;
 	c->bev = bufferevent_socket_new(cd->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
-		log_warnx("bufferevent_socket_new failed");
+		log_warnx_limited("bufferevent_socket_new failed");
 		close(fd);
 		free(c);
 		return;
@@ -610,20 +652,53 @@ server_resume_cb(evutil_socket_t fd, short what, void *arg)
 	struct server	*srv = arg;
 
 	srv->naccepts = 0;
+	srv->starved = 0;
 	if (srv->lev != NULL)
 		evconnlistener_enable(srv->lev);
 }
 
-/* accept() failed: out of descriptors most likely; back off 100 ms. */
+/*
+ * accept() failed, and not for a reason worth trying again at once
+ * (libevent retries EINTR, EAGAIN and ECONNABORTED itself): most likely
+ * out of descriptors. The listener stays readable, so leaving it on
+ * would spin; stop accepting for SERVER_ACCEPT_PAUSE_MS, or until a
+ * client closes. The clients we have are served meanwhile.
+ */
 static void
 server_accept_error_cb(struct evconnlistener *lev, void *arg)
 {
 	struct server	*srv = arg;
-	struct timeval	 tv = { 0, 100 * 1000 };
+	struct timeval	 tv;
+	int		 e = errno;
 
-	log_warn("accept");
+	log_warnx_limited("accept: %s (%zu clients): pausing for %d ms",
+	    strerror(e), srv->nclients, SERVER_ACCEPT_PAUSE_MS);
+	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM)
+		srv->starved = 1;
+	tv.tv_sec = 0;
+	tv.tv_usec = SERVER_ACCEPT_PAUSE_MS * 1000;
 	evconnlistener_disable(lev);
 	evtimer_add(srv->ev_resume, &tv);
+}
+
+/*
+ * Read RLIMIT_NOFILE once, at start, and set the descriptor from which
+ * clients are refused (SERVER_FD_RESERVE).
+ */
+static void
+server_fd_limit(struct server *srv)
+{
+	struct rlimit	rl;
+
+	srv->nofile = srv->fd_ceiling = -1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX)
+		return;
+	srv->nofile = (int)rl.rlim_cur;
+	if (srv->nofile <= 2 * SERVER_FD_RESERVE)
+		srv->fd_ceiling = srv->nofile / 2;	/* tiny: half each */
+	else
+		srv->fd_ceiling = srv->nofile - SERVER_FD_RESERVE;
 }
 
 /* The end of a turn of the loop: commit, then release the replies. */
@@ -702,6 +777,7 @@ server_new(struct collectord *cd, char **cause)
 	srv = xcalloc(1, sizeof *srv);
 	srv->cd = cd;
 	srv->path = xstrdup(cd->conf.socket);
+	server_fd_limit(srv);
 	TAILQ_INIT(&srv->clients);
 	TAILQ_INIT(&srv->waiting);
 	srv->ev_commit = event_new(cd->base, -1, 0, server_commit_cb, srv);

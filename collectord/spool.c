@@ -129,7 +129,7 @@ seg_delete(struct spool *s, size_t i)
 		win_drop(s);
 	seg_name(name, sizeof name, s->segs[i].id);
 	if (unlinkat(s->dirfd, name, 0) == -1 && errno != ENOENT)
-		log_warn("spool: unlink %s/%s", s->dir, name);
+		log_warn_limited("spool: unlink %s/%s", s->dir, name);
 	s->disk -= s->segs[i].size;
 	memmove(&s->segs[i], &s->segs[i + 1],
 	    (s->nsegs - i - 1) * sizeof *s->segs);
@@ -311,18 +311,18 @@ spool_flush_ack(struct spool *s)
 	fd = openat(s->dirfd, "ack.tmp", O_WRONLY | O_CREAT | O_TRUNC |
 	    O_CLOEXEC, 0600);
 	if (fd == -1) {
-		log_warn("spool: %s/ack.tmp", s->dir);
+		log_warn_limited("spool: %s/ack.tmp", s->dir);
 		return -1;
 	}
 	if (write(fd, b, sizeof b) != sizeof b ||
 	    (s->fsync != SPOOL_FSYNC_NEVER && fdatasync(fd) == -1)) {
-		log_warn("spool: write %s/ack.tmp", s->dir);
+		log_warn_limited("spool: write %s/ack.tmp", s->dir);
 		close(fd);
 		return -1;
 	}
 	close(fd);
 	if (renameat(s->dirfd, "ack.tmp", s->dirfd, "ack") == -1) {
-		log_warn("spool: rename %s/ack", s->dir);
+		log_warn_limited("spool: rename %s/ack", s->dir);
 		return -1;
 	}
 	s->ackdirty = 0;
@@ -672,7 +672,7 @@ spool_commit(struct spool *s, char **cause)
 		s->wfd = -1;
 		if (seg_start(s, cause) == -1) {
 			/* Nothing lost; appending is impossible until fixed. */
-			log_warnx("spool: %s", *cause);
+			log_warnx_limited("spool: %s", *cause);
 			free(*cause);
 			*cause = NULL;
 			return count;
@@ -684,7 +684,7 @@ fail:
 	saved = errno;
 	/* Cut back whatever part made it, so no ack-less record remains. */
 	if (ftruncate(s->wfd, w->size) == -1)
-		log_warn("spool: truncate after failed write");
+		log_warn_limited("spool: truncate after failed write");
 	*cause = xasprintf("write to spool %s: %s", s->dir,
 	    n == 0 ? "short write" : strerror(saved));
 	s->pendlen = s->pendn = 0;
@@ -699,7 +699,7 @@ spool_sync(struct spool *s)
 		return 0;
 	s->wdirty = 0;
 	if (fdatasync(s->wfd) == -1) {
-		log_warn("spool: fdatasync");
+		log_warn_limited("spool: fdatasync");
 		return -1;
 	}
 	return 0;
@@ -771,7 +771,7 @@ spool_rotate_empty(struct spool *s)
 	s->wfd = -1;
 	if (seg_start(s, &cause) == -1) {
 		/* spool_commit tries again; nothing is lost either way. */
-		log_warnx("spool: %s", cause);
+		log_warnx_limited("spool: %s", cause);
 		free(cause);
 		return;
 	}

@@ -291,7 +291,7 @@ ingest_committed(struct gw *gw, struct ingest_job *j)
 	if (!wj->shared)
 		metrics_observe(&gw->m.store_latency, wj->us);
 	if (wj->stored < 0) {
-		log_warnx("ingest: store: %s", wj->cause);
+		log_warnx_limited("ingest: store: %s", wj->cause);
 		gw->m.store_errors++;
 		snprintf(gw->store_error, sizeof gw->store_error, "%s",
 		    wj->cause);
@@ -420,8 +420,8 @@ ingest_pipelined(struct gw *gw, struct lws *wsi)
 
 	TAILQ_FOREACH(w, &gw->waits, entry) {
 		if (w->wsi == wsi && w->orphan) {
-			log_warnx("ingest: a request pipelined behind an "
-			    "unanswered one: closing the connection (the "
+			log_warnx_limited("ingest: a request pipelined behind "
+			    "an unanswered one: closing the connection (the "
 			    "earlier batch is stored; a retry is a duplicate)");
 			return 1;
 		}
@@ -558,7 +558,7 @@ ingest_body(struct gw *gw, struct lws *wsi, struct ingest_req *pss,
 		return -1;	/* more than Content-Length said */
 	if (ts_mono_us() > pss->deadline) {
 		lws_get_peer_simple(wsi, addr, sizeof addr);
-		log_info("ingest: %s sent %zu of %zu bytes in %lld ms "
+		log_info_limited("ingest: %s sent %zu of %zu bytes in %lld ms "
 		    "(body_timeout): closing", addr, pss->len, pss->want,
 		    gw->conf.body_timeout);
 		return -1;

@@ -139,7 +139,7 @@ metrics_text(struct gw *gw, size_t *len)
 			gwbuf_printf(&b, "agentvis_stored_events{type=\"%s\"} "
 			    "%lld\n", evt_types[i].name, (long long)counts[i]);
 	} else {
-		log_warnx("metrics: %s", cause);
+		log_warnx_limited("metrics: %s", cause);
 		free(cause);
 	}
 	if (store_wal(gw->store, &wal) == 0)
@@ -216,7 +216,7 @@ metrics_stats(struct gw *gw)
 
 	o = json_object_new_object();
 	if (store_counts(gw->store, counts, &total, &cause) != 0) {
-		log_warnx("stats: %s", cause);
+		log_warnx_limited("stats: %s", cause);
 		free(cause);
 		memset(counts, 0, sizeof counts);
 	}

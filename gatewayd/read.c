@@ -101,7 +101,7 @@ read_events(struct gw *gw, struct lws *wsi, const struct access_who *who)
 	gwbuf_puts(&r.b, "{\"events\":[");
 	if (store_query(gw->store, &q, read_events_row, &r, &cause) != 0) {
 		gwbuf_free(&r.b);
-		log_warnx("events: %s", cause);
+		log_warnx_limited("events: %s", cause);
 		free(cause);
 		gw->m.store_errors++;
 		return http_reply_error(wsi, 503, "store unavailable");
@@ -126,7 +126,7 @@ read_agents(struct gw *gw, struct lws *wsi, const struct access_who *who)
 	a = store_agents(gw->store, who->project[0] ? who->project : NULL,
 	    &cause);
 	if (a == NULL) {
-		log_warnx("agents: %s", cause);
+		log_warnx_limited("agents: %s", cause);
 		free(cause);
 		gw->m.store_errors++;
 		return http_reply_error(wsi, 503, "store unavailable");
@@ -207,7 +207,7 @@ read_stats(struct gw *gw, struct lws *wsi, const struct access_who *who)
 		return http_reply_json(wsi, 200, metrics_stats(gw), NULL,
 		    NULL);
 	if ((agents = store_agents(gw->store, who->project, &cause)) == NULL) {
-		log_warnx("stats: %s", cause);
+		log_warnx_limited("stats: %s", cause);
 		free(cause);
 		gw->m.store_errors++;
 		return http_reply_error(wsi, 503, "store unavailable");

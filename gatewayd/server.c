@@ -11,7 +11,9 @@
 
 #include <sys/resource.h>
 
+#include <ctype.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -79,21 +81,60 @@ server_wake(void *arg)
 	lws_cancel_service(arg);
 }
 
-/* lws's log lines into ours. */
+/*
+ * lws's log lines into ours. Its warnings are mostly what clients do to
+ * it ("accept: ...", "Ran out of header data space"), so each kind goes
+ * through a rate limit of its own: a kind is the line without its numbers
+ * (descriptors, sizes, 0x addresses), hashed. A few kinds are followed at
+ * once; a new one takes the slot of the kind seen least recently, and the
+ * count held back there is lost. Only the service thread logs warnings.
+ */
 static void
 server_lws_log(int level, const char *line)
 {
-	char	buf[512];
-	size_t	n;
+	static struct {
+		uint32_t		key;
+		int64_t			seen;	/* 0: a free slot */
+		struct log_limit	ll;
+	}			 kinds[8];
+	char			 buf[512];
+	const char		*p;
+	uint32_t		 key = 2166136261u;	/* FNV-1a */
+	int64_t			 now = ts_mono_us();
+	size_t			 n, i, k = 0;
 
 	snprintf(buf, sizeof buf, "%s", line);
 	n = strlen(buf);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
-	if (level & (LLL_ERR | LLL_WARN))
-		log_warnx("lws: %s", buf);
-	else
+	if (!(level & (LLL_ERR | LLL_WARN))) {
 		log_debug("lws: %s", buf);
+		return;
+	}
+	for (p = buf; *p != '\0'; p++) {
+		if (p[0] == '0' && p[1] == 'x') {
+			for (p += 2; isxdigit((unsigned char)*p); p++)
+				continue;
+			p--;
+			continue;
+		}
+		if (isdigit((unsigned char)*p))
+			continue;
+		key = (key ^ (unsigned char)*p) * 16777619u;
+	}
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		if (kinds[i].seen != 0 && kinds[i].key == key)
+			break;
+		if (kinds[i].seen < kinds[k].seen)
+			k = i;
+	}
+	if (i == sizeof kinds / sizeof kinds[0]) {
+		i = k;
+		kinds[i].key = key;
+		memset(&kinds[i].ll, 0, sizeof kinds[i].ll);
+	}
+	kinds[i].seen = now;
+	log_limit_warnx(&kinds[i].ll, "lws: %s", buf);
 }
 
 /* Retention, every minute. */

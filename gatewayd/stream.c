@@ -263,8 +263,8 @@ conn_lag(struct gw_conn *c)
 	free(c->q);
 	c->q = NULL;
 	c->qcap = 0;
-	log_info("stream: %s (%s) lagged at seq %lld, %u messages dropped",
-	    c->id, c->user, (long long)c->written_seq, n);
+	log_info_limited("stream: %s (%s) lagged at seq %lld, %u messages "
+	    "dropped", c->id, c->user, (long long)c->written_seq, n);
 	lws_callback_on_writable(c->wsi);
 }
 
@@ -615,7 +615,7 @@ stream_replay_step(struct gw_conn *c)
 	memset(&r, 0, sizeof r);
 	r.c = c;
 	if (store_query(gw->store, &q, stream_replay_row, &r, &cause) != 0) {
-		log_warnx("stream: %s: replay: %s", c->id, cause);
+		log_warnx_limited("stream: %s: replay: %s", c->id, cause);
 		free(cause);
 		gw->m.store_errors++;
 		/* Unavailable store: go live rather than stall forever. */
@@ -742,8 +742,8 @@ stream_receive(struct gw_conn *c, const void *in, size_t len)
 	size_t	max = (size_t)c->gw->conf.max_ws_message_bytes;
 
 	if (c->rxlen + len > max) {
-		log_info("stream: %s sent a message over %zu bytes", c->id,
-		    max);
+		log_info_limited("stream: %s sent a message over %zu bytes",
+		    c->id, max);
 		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 		    (unsigned char *)"message too large", 17);
 		return -1;
