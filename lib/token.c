@@ -59,7 +59,8 @@ token_file_open(const char *path, char **cause)
 	FILE		*fp;
 
 	if ((fp = fopen(path, "re")) == NULL) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
+		*cause = xasprintf("%s: %s%s", path, strerror(errno),
+		    errno == ENOENT ? " (--init-token makes one)" : "");
 		return NULL;
 	}
 	if (fstat(fileno(fp), &sb) != 0 || (sb.st_mode & S_IROTH)) {
