@@ -117,6 +117,7 @@ token_file_init(const char *path, char **cause)
 	unsigned char	 rnd[TOKEN_RANDOM];
 	char		 line[2 * TOKEN_RANDOM + 128], *tmp;
 	size_t		 i, len;
+	mode_t		 mask;
 	int		 fd, rc, saved;
 
 	if (access(path, F_OK) == 0)
@@ -144,7 +145,10 @@ token_file_init(const char *path, char **cause)
 		rc = -1;
 		goto out;
 	}
-	if (fchmod(fd, 0640) != 0 || token_write_all(fd, line, len) != 0 ||
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0640 & ~mask) != 0 ||
+	    token_write_all(fd, line, len) != 0 ||
 	    fsync(fd) != 0) {
 		saved = errno;
 		close(fd);

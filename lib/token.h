@@ -39,7 +39,7 @@ FILE *token_file_open(const char *path, char **cause);
 
 /*
  * Make a token file at path holding one new random token, mode 0640 (the
- * daemons' group may read it), unless path already exists. It appears
+ * daemons' group may read it) less the umask, unless path already exists. It appears
  * whole or not at all, so a daemon started at the same moment never
  * reads half of it. 1 if made, 0 if it was there, -1 with *cause.
  */
