@@ -50,7 +50,7 @@ usage(FILE *fp)
 "  -v, --verbose       more logging (repeat for more)\n"
 "      --daemonize     detach and log to syslog (default: foreground)\n"
 "      --pidfile FILE  write the pid to FILE\n"
-"      --init-token    make ingest_token_file with a new token if missing, exit\n"
+"      --init-token    make ingest_token_file (a new token) if missing, exit\n"
 "      --version       print the version\n"
 "  -h, --help          this text\n"
 "The ingest token comes from the configuration file or the environment\n"

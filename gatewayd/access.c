@@ -275,7 +275,7 @@ access_who(struct gw *gw, struct lws *wsi, enum gw_tokkind need,
 		return 0;
 	}
 	if (need != GW_TOK_INGEST && !gw->auth_on) {
-		/* Loopback without user tokens: every local caller is trusted. */
+		/* Loopback, no user tokens: every local caller is trusted. */
 		who->admin = 1;
 		strcpy(who->user, has_quser ? quser : "anonymous");
 		return 0;

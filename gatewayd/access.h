@@ -41,8 +41,8 @@ int access_who(struct gw *gw, struct lws *wsi, enum gw_tokkind need,
 
 /*
  * 0 if a browser could have been pointed at us by DNS rebinding: no
- * user or admin tokens, on loopback, and a Host header that is neither a loopback name
- * nor the host of one of allow_origins. Else 1.
+ * user or admin tokens, on loopback, and a Host header that is neither a
+ * loopback name nor the host of one of allow_origins. Else 1.
  */
 int access_host_ok(struct gw *gw, struct lws *wsi);
 

@@ -140,7 +140,7 @@ struct gw {
 	struct gw_config	 conf;
 	const char		*conf_path;	/* NULL = built-in defaults */
 	struct gw_auth		 auth;
-	int			 auth_on;	/* reads need tokens (auth_reads_need_token) */
+	int			 auth_on;	/* reads need tokens (access.c) */
 	int			 loopback;	/* listening on loopback only */
 	unsigned		 notify_mask;	/* 1 << evt_type */
 	struct store		*store;

@@ -34,7 +34,7 @@ struct ingest_req {
 	size_t		 want;		/* Content-Length */
 	int64_t		 deadline;	/* the whole body by then (ts_mono_us) */
 	size_t		 promised;	/* counted in gw->receiving */
-	int		 collectord;	/* showed an ingest token (access_who) */
+	int		 collectord;	/* showed an ingest token */
 };
 
 /*

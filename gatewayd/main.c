@@ -61,7 +61,7 @@ usage(FILE *fp)
 "      --daemonize       detach and log to syslog\n"
 "      --pidfile FILE    write the pid to FILE\n"
 "      --insecure        allow listening beyond loopback without tokens\n"
-"      --init-token      make ingest_token_file with a new token if missing, exit\n"
+"      --init-token      make ingest_token_file (a new token) if missing, exit\n"
 "      --version         print the version and exit\n"
 "  -h, --help            this text\n"
 "Tokens are read from the configuration or token files, never argv.\n");

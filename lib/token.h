@@ -39,9 +39,10 @@ FILE *token_file_open(const char *path, char **cause);
 
 /*
  * Make a token file at path holding one new random token, mode 0640 (the
- * daemons' group may read it) less the umask, unless path already exists. It appears
- * whole or not at all, so a daemon started at the same moment never
- * reads half of it. 1 if made, 0 if it was there, -1 with *cause.
+ * daemons' group may read it) less the umask, unless path already
+ * exists. It appears whole or not at all, so a daemon started at the
+ * same moment never reads half of it. 1 if made, 0 if it was there, -1
+ * with *cause.
  */
 int token_file_init(const char *path, char **cause);
 

@@ -94,8 +94,8 @@ END_TEST
 
 START_TEST(test_token_file_init)
 {
-	char		 dir[] = "/tmp/test_token_init.XXXXXX", path[64], line[300];
-	char		*cause = NULL, *f[3], first[300];
+	char		 dir[] = "/tmp/test_token_init.XXXXXX", path[64];
+	char		 line[300], *cause = NULL, *f[3], first[300];
 	struct stat	 sb;
 	FILE		*fp;
 	mode_t		 old;
