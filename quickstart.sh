@@ -10,13 +10,16 @@
 #   ./quickstart.sh sanitize   build with ASan+UBSan in build-asan/ and run make check.
 #   ./quickstart.sh distcheck  make distcheck (tarball builds, installs, tests, uninstalls).
 #   ./quickstart.sh deps       only install the packages.
+#   ./quickstart.sh serve      what run does after the build: start the daemons of
+#                              an existing build, send the demo events, wait.
 #
 # Environment: AGENTVIS_PORT (default 8000), AGENTVIS_VAR (default ./.quickstart),
-# JOBS (default: number of CPUs).
+# AGENTVIS_BUILD (the build directory, default ./build), JOBS (default: number of
+# CPUs).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")" && pwd)
-BUILD=$SRC/build
+BUILD=${AGENTVIS_BUILD:-$SRC/build}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 MODE=${1:-run}
 
@@ -128,13 +131,24 @@ run() {
 		echo "quickstart: something already answers on $url; set AGENTVIS_PORT" >&2
 		exit 1
 	fi
+	# collectord proves itself to gatewayd with an ingest token, or its
+	# events (which carry metadata.origin) are refused. Both daemons read
+	# it from one file, made once, for this user only; the dashboard stays
+	# open on loopback, as an ingest token does not turn on tokens for
+	# reading.
+	local token=$var/ingest.token
+	printf 'ingest_token_file = %s\n' "$token" >"$var/gatewayd.conf"
+	printf 'ingest_token_file = %s\n' "$token" >"$var/collectord.conf"
+	(umask 077 && "$BUILD/gatewayd/gatewayd" -c "$var/gatewayd.conf" --init-token) ||
+		{ echo "quickstart: cannot make $token" >&2; exit 1; }
 	say "starting gatewayd on $url (store: $var/events.db)"
-	"$BUILD/gatewayd/gatewayd" -l "127.0.0.1:$port" --store "sqlite:$var/events.db" \
-		--www "$SRC/gatewayd/www" >"$var/gatewayd.log" 2>&1 &
+	"$BUILD/gatewayd/gatewayd" -c "$var/gatewayd.conf" -l "127.0.0.1:$port" \
+		--store "sqlite:$var/events.db" --www "$SRC/gatewayd/www" \
+		>"$var/gatewayd.log" 2>&1 &
 	gw=$!
 	say "starting collectord (socket: $sock, spool: $var/spool)"
-	"$BUILD/collectord/collectord" -s "$sock" --spool "$var/spool" -g "$url" \
-		>"$var/collectord.log" 2>&1 &
+	"$BUILD/collectord/collectord" -c "$var/collectord.conf" -s "$sock" \
+		--spool "$var/spool" -g "$url" >"$var/collectord.log" 2>&1 &
 	col=$!
 	# Stop both on every exit path; collectord first, so it can flush.
 	trap 'trap - EXIT INT TERM; say "stopping"; kill -TERM $col 2>/dev/null; wait $col 2>/dev/null;
@@ -158,6 +172,7 @@ run() {
 	echo "  Events:     curl -s '$url/api/v1/events?limit=5' | jq ."
 	echo "  More:       AGENTVIS_SOCKET=$sock $BUILD/hookcli/hookcli task-started --agent-id a1 --agent-name coder"
 	echo "  Logs:       $var/gatewayd.log $var/collectord.log"
+	echo "  Token:      $token (collectord's proof to gatewayd, for ingest)"
 	echo
 	echo "  Ctrl-C stops both daemons."
 	wait $gw
@@ -170,6 +185,9 @@ deps)
 run)
 	deps
 	build "$BUILD"
+	run
+	;;
+serve)
 	run
 	;;
 check)
@@ -190,7 +208,7 @@ distcheck)
 	make -C "$BUILD" -j"$JOBS" distcheck
 	;;
 *)
-	echo "usage: $0 [run|check|sanitize|distcheck|deps]" >&2
+	echo "usage: $0 [run|check|sanitize|distcheck|deps|serve]" >&2
 	exit 64
 	;;
 esac

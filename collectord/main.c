@@ -15,18 +15,23 @@
 #include "daemon.h"
 #include "log.h"
 #include "proc.h"
+#include "token.h"
 #include "xmalloc.h"
 
 #define DEFAULT_CONF AV_SYSCONFDIR "/collectord.conf"
 
 /* collectord's own options; proc.c has the ones both daemons share. */
-enum { OPT_SPOOL = 256 };
+enum { OPT_SPOOL = 256, OPT_INIT_TOKEN };
 static const struct option longopts[] = {
 	{ "socket", required_argument, NULL, 's' },
 	{ "gateway", required_argument, NULL, 'g' },
 	{ "spool", required_argument, NULL, OPT_SPOOL },
+	{ "init-token", no_argument, NULL, OPT_INIT_TOKEN },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* --init-token was given. */
+static int main_init_token;
 
 /* The --help text; collectord.8 says the same at length. */
 static void
@@ -34,7 +39,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 "usage: collectord [-nv] [-c FILE] [-s PATH] [-g URL] [--spool DIR]\n"
-"                  [--daemonize] [--pidfile FILE] [--version] [--help]\n"
+"                  [--daemonize] [--pidfile FILE] [--init-token] [--version]\n"
+"                  [--help]\n"
 "  -c, --config FILE   configuration file (default " DEFAULT_CONF ")\n"
 "  -s, --socket PATH   Unix socket to listen on (default "
     AV_RUNDIR "/collectord.sock)\n"
@@ -44,6 +50,7 @@ usage(FILE *fp)
 "  -v, --verbose       more logging (repeat for more)\n"
 "      --daemonize     detach and log to syslog (default: foreground)\n"
 "      --pidfile FILE  write the pid to FILE\n"
+"      --init-token    make ingest_token_file (a new token) if missing, exit\n"
 "      --version       print the version\n"
 "  -h, --help          this text\n"
 "The ingest token comes from the configuration file or the environment\n"
@@ -66,6 +73,9 @@ main_take(void *arg, int ch, const char *value)
 		break;
 	case OPT_SPOOL:
 		cd->opt_spool = proc_absolute(value);
+		break;
+	case OPT_INIT_TOKEN:
+		main_init_token = 1;
 		break;
 	default:
 		usage(stderr);
@@ -90,6 +100,18 @@ main(int argc, char **argv)
 		return rc;
 	cd.conf_path = p.conf_path;
 	cd.conf_must_exist = p.conf_given;
+	if (main_init_token) {
+		/* Before the token is read: the file may not be there yet. */
+		if (cdconf_load(&cd.conf, cd.conf_path, cd.conf_must_exist,
+		    &cause) == -1) {
+			log_warnx("%s", cause);
+			free(cause);
+			return 1;
+		}
+		rc = token_init_option(cd.conf.ingest_token_file);
+		cdconf_free(&cd.conf);
+		return rc;
+	}
 	if (cd_configure(&cd, &cd.conf, &cd.set, &cause) == -1) {
 		log_warnx("%s", cause);
 		free(cause);

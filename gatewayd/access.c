@@ -163,6 +163,20 @@ fail:
 	return -1;
 }
 
+/*
+ * Do the stream and the read API want tokens? Once a user or admin token
+ * is configured, yes. On loopback, ingest tokens alone leave them as they
+ * are without tokens, open to this machine's users (the dashboard works
+ * as before): an ingest token is collectord's, for sending and for
+ * vouching for metadata.origin, and says nothing about who reads. Beyond
+ * loopback any token turns them on: there is no "this machine" to trust.
+ */
+int
+auth_reads_need_token(const struct gw_auth *a, int loopback)
+{
+	return a->nuser + a->nadmin > 0 || (!loopback && a->n > 0);
+}
+
 /* Free the table. */
 void
 auth_free(struct gw_auth *a)
@@ -255,8 +269,13 @@ access_who(struct gw *gw, struct lws *wsi, enum gw_tokkind need,
 		strcpy(who->user, "anonymous");
 		return 0;
 	}
-	if (!gw->auth_on) {
-		/* Loopback without tokens: every local caller is trusted. */
+	if (need == GW_TOK_INGEST && gw->auth.n == 0) {
+		/* No token at all: anyone may send, nobody is collectord. */
+		strcpy(who->user, "anonymous");
+		return 0;
+	}
+	if (need != GW_TOK_INGEST && !gw->auth_on) {
+		/* Loopback, no user tokens: every local caller is trusted. */
 		who->admin = 1;
 		strcpy(who->user, has_quser ? quser : "anonymous");
 		return 0;
@@ -284,6 +303,7 @@ access_who(struct gw *gw, struct lws *wsi, enum gw_tokkind need,
 			return 403;
 		}
 		strcpy(who->user, "ingest");
+		who->collectord = 1;
 		return 0;
 	case GW_TOK_ADMIN:
 		if (t->kind != GW_TOK_ADMIN) {
@@ -318,11 +338,11 @@ access_who(struct gw *gw, struct lws *wsi, enum gw_tokkind need,
 }
 
 /*
- * DNS rebinding: without tokens, on loopback, a web page from a name made
+ * DNS rebinding: without user tokens, on loopback, a web page from a name made
  * to resolve to 127.0.0.1 would be same-origin with gatewayd in the
  * browser of anyone on this machine, and could read everything. Every
  * browser sends Host, so it must name a loopback host or the host of one
- * of allow_origins. With tokens, or beyond loopback (--insecure), any
+ * of allow_origins. With user or admin tokens, or beyond loopback, any
  * Host is served.
  */
 int

@@ -16,13 +16,17 @@ struct access_who {
 	char	project[EVT_SHORT_MAX + 1];	/* "" = every project */
 	char	ratekey[64];			/* token's rate-limit key */
 	int	admin;
+	int	collectord;	/* ingest token shown: may vouch for origin */
 };
 
 /*
  * Decide who is asking for something that needs a token of kind need
  * (GW_TOK_USER: stream and read API, also satisfied by an admin token;
  * GW_TOK_ADMIN; GW_TOK_INGEST). The token comes from "Authorization:
- * Bearer" or, except for ingest, from token= in the query. Returns 0, or
+ * Bearer" or, except for ingest, from token= in the query. Ingest needs
+ * one once any token is configured, and only a caller that showed an
+ * ingest token is taken for collectord (who->collectord); the rest need
+ * one once a user or admin token is (gw->auth_on). Returns 0, or
  * 400 (a user_id too long), 401 (no or unknown token) or 403 (token of
  * another kind, or a query user_id that is not the token's user) with
  * *msg.
@@ -37,8 +41,8 @@ int access_who(struct gw *gw, struct lws *wsi, enum gw_tokkind need,
 
 /*
  * 0 if a browser could have been pointed at us by DNS rebinding: no
- * tokens, on loopback, and a Host header that is neither a loopback name
- * nor the host of one of allow_origins. Else 1.
+ * user or admin tokens, on loopback, and a Host header that is neither a
+ * loopback name nor the host of one of allow_origins. Else 1.
  */
 int access_host_ok(struct gw *gw, struct lws *wsi);
 

@@ -144,7 +144,7 @@ struct gw {
 	struct gw_config	 conf;
 	const char		*conf_path;	/* NULL = built-in defaults */
 	struct gw_auth		 auth;
-	int			 auth_on;	/* tokens configured */
+	int			 auth_on;	/* reads need tokens (access.c) */
 	int			 loopback;	/* listening on loopback only */
 	unsigned		 notify_mask;	/* 1 << evt_type */
 	struct store		*store;
@@ -199,6 +199,8 @@ int gwconf_typemask(const struct conf_list *l, unsigned *mask, char **cause);
 /* access.c: tokens (the rest of access.c is in access.h). */
 /* Build the token table from the config and its token files. */
 int auth_load(struct gw_auth *a, const struct gw_config *c, char **cause);
+/* 1 if the stream and the read API need tokens (see access.c). */
+int auth_reads_need_token(const struct gw_auth *a, int loopback);
 /* Free the table. */
 void auth_free(struct gw_auth *a);
 /* The token matching tok (constant time per entry), or NULL. */

@@ -35,7 +35,7 @@ const struct conf_key gw_conf_keys[] = {
 	{ "pidfile", CONF_STR, NULL, C(pidfile), 0, 0, NULL,
 	  "write the pid here (with --daemonize)" },
 	{ "ingest_tokens", CONF_LIST, NULL, C(ingest_tokens), 0, 0, NULL,
-	  "tokens accepted for POST /api/v1/events/ingest" },
+	  "tokens for POST /api/v1/events/ingest: collectord's proof" },
 	{ "user_tokens", CONF_LIST, NULL, C(user_tokens), 0, 0, NULL,
 	  "TOKEN:USER[:PROJECT] for the stream and the read API" },
 	{ "admin_tokens", CONF_LIST, NULL, C(admin_tokens), 0, 0, NULL,

@@ -208,7 +208,8 @@ ingest_finish(struct gw *gw, struct lws *wsi, struct ingest_req *pss)
 		return 0;
 	}
 	len = pss->len;
-	status = ingest_parse(pss->body, pss->len, pss->count, &b, &reply);
+	status = ingest_parse(pss->body, pss->len, pss->count, pss->collectord,
+	    &b, &reply);
 	ingest_body_done(gw, pss);
 	if (status != 0) {
 		if (status == 422)
@@ -503,7 +504,8 @@ ingest_start(struct gw *gw, struct lws *wsi, struct ingest_req *pss)
 	}
 	if (cl == 0) {
 		/* No body follows: answered here, like the checks above. */
-		status = ingest_parse("", 0, pss->count, &b, &o);
+		status = ingest_parse("", 0, pss->count, pss->collectord, &b,
+		    &o);
 		if (status == 0) {
 			ingest_batch_free(&b);
 			status = 400;

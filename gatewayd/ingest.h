@@ -34,6 +34,7 @@ struct ingest_req {
 	size_t		 want;		/* Content-Length */
 	int64_t		 deadline;	/* the whole body by then (ts_mono_us) */
 	size_t		 promised;	/* counted in gw->receiving */
+	int		 collectord;	/* showed an ingest token */
 };
 
 /*
@@ -75,12 +76,13 @@ struct ingest_batch {
 
 /*
  * Parse and validate body[0..len). count is X-Event-Count (-1 when the
- * header was absent). Returns 0 with b filled (free it with
- * ingest_batch_free), or the HTTP status (400, 422) with *reply set to
- * the answer's JSON object (caller puts it).
+ * header was absent). collectord says the sender proved it is one: only
+ * then may an event carry metadata.origin. Returns 0 with b filled (free
+ * it with ingest_batch_free), or the HTTP status (400, 422) with *reply
+ * set to the answer's JSON object (caller puts it).
  */
 int ingest_parse(const char *body, size_t len, long long count,
-    struct ingest_batch *b, struct json_object **reply);
+    int collectord, struct ingest_batch *b, struct json_object **reply);
 /* Free what ingest_parse put in b. */
 void ingest_batch_free(struct ingest_batch *b);
 

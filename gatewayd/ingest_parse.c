@@ -106,12 +106,36 @@ ingest_shape_error(const char *where, const char *msg, const char *type)
 }
 
 /*
+ * Record in errs[0] that ev carries metadata.origin, if it does. collectord
+ * stamps origin from the peer credentials of its socket, so it is worth
+ * something only from a collectord that proved itself; from anyone else
+ * it would be a forged statement about some other process.
+ */
+static int
+ingest_forged_origin(struct json_object *ev, struct evt_error *errs)
+{
+	struct json_object	*meta;
+
+	if (!json_object_is_type(ev, json_type_object) ||
+	    !json_object_object_get_ex(ev, "metadata", &meta) ||
+	    !json_object_is_type(meta, json_type_object) ||
+	    !json_object_object_get_ex(meta, "origin", NULL))
+		return 0;
+	snprintf(errs[0].field, sizeof errs[0].field, "metadata.origin");
+	snprintf(errs[0].msg, sizeof errs[0].msg, "origin may only be set by "
+	    "an authenticated collectord (one that sends an ingest token)");
+	errs[0].type = "extra_forbidden";
+	return 1;
+}
+
+/*
  * Validate every event (all of them, so the client learns every problem
  * at once, up to INGEST_MAX_DETAIL entries). 0 if all valid, else 422
  * with *reply.
  */
 static int
-ingest_validate(struct ingest_batch *b, struct json_object **reply)
+ingest_validate(struct ingest_batch *b, int collectord,
+    struct json_object **reply)
 {
 	struct evt_error	 errs[INGEST_MAX_ERRS];
 	struct json_object	*detail = NULL, *o;
@@ -119,8 +143,10 @@ ingest_validate(struct ingest_batch *b, struct json_object **reply)
 	int			 nerr, shown = 0, left;
 
 	for (i = 0; i < b->n; i++) {
-		nerr = evt_validate(b->evs[i], EVT_ALLOW_ORIGIN, errs,
-		    INGEST_MAX_ERRS);
+		/* Refused with gatewayd's reason, not the validator's. */
+		nerr = collectord ? 0 : ingest_forged_origin(b->evs[i], errs);
+		nerr += evt_validate(b->evs[i], EVT_ALLOW_ORIGIN, errs + nerr,
+		    INGEST_MAX_ERRS - nerr);
 		if (nerr == 0)
 			continue;
 		bad++;
@@ -150,7 +176,7 @@ ingest_validate(struct ingest_batch *b, struct json_object **reply)
 
 /* Parse and validate a request body into b, or say why not. */
 int
-ingest_parse(const char *body, size_t len, long long count,
+ingest_parse(const char *body, size_t len, long long count, int collectord,
     struct ingest_batch *b, struct json_object **reply)
 {
 	struct avjson_error	 jerr;
@@ -219,7 +245,7 @@ ingest_parse(const char *body, size_t len, long long count,
 		ingest_batch_free(b);
 		return 400;
 	}
-	if (ingest_validate(b, reply) != 0) {
+	if (ingest_validate(b, collectord, reply) != 0) {
 		ingest_batch_free(b);
 		return 422;
 	}

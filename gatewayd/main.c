@@ -12,6 +12,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "proc.h"
+#include "token.h"
 #include "xmalloc.h"
 
 #define EX_USAGE	64
@@ -21,6 +22,7 @@ enum {
 	OPT_STORE = 256,
 	OPT_WWW,
 	OPT_INSECURE,
+	OPT_INIT_TOKEN,
 };
 
 /* gatewayd's own options; proc.c has the ones both daemons share. */
@@ -29,6 +31,7 @@ static const struct option longopts[] = {
 	{ "store",	required_argument,	NULL, OPT_STORE },
 	{ "www",	required_argument,	NULL, OPT_WWW },
 	{ "insecure",	no_argument,		NULL, OPT_INSECURE },
+	{ "init-token",	no_argument,		NULL, OPT_INIT_TOKEN },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -36,6 +39,7 @@ static const struct option longopts[] = {
 struct main_opts {
 	const char	*listen, *store, *www;
 	int		 insecure;
+	int		 init_token;
 };
 
 /* The --help text; gatewayd.8 says the same at length. */
@@ -44,7 +48,7 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 "usage: gatewayd [-nv] [-c file] [-l addr:port] [--store spec] [--www dir]\n"
-"                [--daemonize] [--pidfile file] [--insecure]\n"
+"                [--daemonize] [--pidfile file] [--insecure] [--init-token]\n"
 "  -c, --config FILE     configuration file (default " AV_SYSCONFDIR
     "/gatewayd.conf if present)\n"
 "  -l, --listen ADDR:PORT  listen address (default 127.0.0.1:8000)\n"
@@ -57,6 +61,7 @@ usage(FILE *fp)
 "      --daemonize       detach and log to syslog\n"
 "      --pidfile FILE    write the pid to FILE\n"
 "      --insecure        allow listening beyond loopback without tokens\n"
+"      --init-token      make ingest_token_file (a new token) if missing, exit\n"
 "      --version         print the version and exit\n"
 "  -h, --help            this text\n"
 "Tokens are read from the configuration or token files, never argv.\n");
@@ -80,6 +85,9 @@ main_take(void *arg, int ch, const char *value)
 		break;
 	case OPT_INSECURE:
 		mo->insecure = 1;
+		break;
+	case OPT_INIT_TOKEN:
+		mo->init_token = 1;
 		break;
 	default:
 		usage(stderr);
@@ -127,6 +135,11 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	gw.conf_path = p.conf_path;
+	if (mo.init_token) {
+		rc = token_init_option(gw.conf.ingest_token_file);
+		gwconf_free(&gw.conf);
+		return rc;
+	}
 	if (mo.listen != NULL)
 		main_set(&gw, "listen", mo.listen);
 	if (mo.store != NULL)

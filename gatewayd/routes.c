@@ -142,8 +142,10 @@ routes_request(struct gw *gw, struct lws *wsi, struct routes_pss *pss)
 		return routes_refuse(gw, wsi, r, 429, why, "retry-after:",
 		    num);
 	}
-	if (r->ingest != NULL)
+	if (r->ingest != NULL) {
+		pss->in.collectord = who.collectord;
 		return r->ingest(gw, wsi, &pss->in);
+	}
 	if (r->token == GW_TOK_NONE)
 		memset(&who, 0, sizeof who);
 	rc = r->read(gw, wsi, &who);

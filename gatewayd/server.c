@@ -177,8 +177,8 @@ server_store_opts(const struct gw_config *c, struct store_opts *o)
 }
 
 /*
- * Derive what the configuration implies: the token table, whether auth
- * is on, the notify mask, the loopback rule. 0 or -1 with *cause.
+ * Derive what the configuration implies: the token table, whether reads
+ * need tokens, the notify mask, the loopback rule. 0 or -1 with *cause.
  */
 static int
 server_check(struct gw_config *c, struct gw_auth *a, int *auth_on,
@@ -193,8 +193,8 @@ server_check(struct gw_config *c, struct gw_auth *a, int *auth_on,
 		return -1;
 	if (auth_load(a, c, cause) != 0)
 		return -1;
-	*auth_on = a->n > 0;
 	*loopback = gwconf_is_loopback(addr);
+	*auth_on = auth_reads_need_token(a, *loopback);
 	if (!*loopback && !*auth_on && !c->insecure) {
 		auth_free(a);
 		*cause = xasprintf("listening on %s beyond loopback without "

@@ -37,4 +37,20 @@ int token_fields(char *line, char *f[3]);
  */
 FILE *token_file_open(const char *path, char **cause);
 
+/*
+ * Make a token file at path holding one new random token, mode 0640 (the
+ * daemons' group may read it) less the umask, unless path already
+ * exists. It appears whole or not at all, so a daemon started at the
+ * same moment never reads half of it. 1 if made, 0 if it was there, -1
+ * with *cause.
+ */
+int token_file_init(const char *path, char **cause);
+
+/*
+ * A daemon's --init-token: token_file_init on the ingest_token_file its
+ * configuration names (path; NULL: none, nothing to make), logging what
+ * it did. The exit status: 0, or 1 when the file cannot be made.
+ */
+int token_init_option(const char *path);
+
 #endif

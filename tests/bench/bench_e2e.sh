@@ -81,8 +81,10 @@ mkdir -p "$T/run" "$T/fb" "$T/www"
 echo '<!doctype html><title>agentvis</title>' >"$T/www/index.html"
 PORT=$("$FREEPORT")
 URL=http://127.0.0.1:$PORT
-# As shipped, except what a benchmark from one address needs.
+# As shipped (one ingest token file shared by both, collectord's proof),
+# except what a benchmark from one address needs.
 cat >"$T/gatewayd.conf" <<EOC
+ingest_token_file = $T/ingest.token
 max_connections = 5000
 ${GW_CONF:-}
 EOC
@@ -90,10 +92,14 @@ cat >"$T/collectord.conf" <<EOC
 socket = $SOCK
 spool_dir = $T/spool
 gateway = $URL
+ingest_token_file = $T/ingest.token
 retry_base_ms = 50
 retry_max_ms = 200
 ${CD_CONF:-}
 EOC
+
+(umask 077 && "$GATEWAYD" -c "$T/gatewayd.conf" --init-token 2>/dev/null) ||
+    { echo "bench_e2e: gatewayd --init-token failed" >&2; exit 1; }
 
 # The value after word $1 in file $2 ("events 12 lagged 0 ...").
 val() {
@@ -314,7 +320,8 @@ fi
 echo "--- 3. fan-out (bench_gatewayd_fanout on this gatewayd: posts batches of 10 to ingest)"
 FANLINES=
 for c in $FAN; do
-	"$FANOUT" -p "$PORT" -c "$c" -r "$FAN_RATE" -d "$FAN_SECS" >"$T/fan.out" 2>&1
+	"$FANOUT" -p "$PORT" -c "$c" -r "$FAN_RATE" -d "$FAN_SECS" -T "$T/ingest.token" \
+	    >"$T/fan.out" 2>&1
 	sed 's/^/      /' "$T/fan.out"
 	p50=$(sed -n 's/.*p50 \([0-9.]*\).*/\1/p' "$T/fan.out")
 	p99=$(sed -n 's/.*p99 \([0-9.]*\) .*/\1/p' "$T/fan.out")

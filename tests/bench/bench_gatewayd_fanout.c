@@ -2,7 +2,7 @@
  * bench_gatewayd_fanout.c: load client for bench_gatewayd.sh.
  *
  *   bench_gatewayd_fanout [-i] -p port -c conns [-r events/s] [-d secs]
- *                         [-b batch]
+ *                         [-b batch] [-T token-file]
  *
  * Opens conns WebSocket clients (plain sockets and epoll, one thread: a
  * client this cheap per message leaves the CPU to the server being
@@ -13,7 +13,8 @@
  * all deliveries are printed with the counts expected and received.
  * With -i the clients only connect and stay idle for -d seconds (the
  * script measures gatewayd's memory meanwhile); "connected N" is printed
- * once all are up.
+ * once all are up. With -T the posts carry the ingest token of that file
+ * (its first line that is not a comment), as collectord's do.
  */
 #include "config.h"
 
@@ -41,11 +42,34 @@
 
 static int		 port, nconns, rate = 200, secs = 5, batch = 10;
 static int		 idle;
+static char		 auth[340];	/* "Authorization: ..." line, or "" */
 static int		 connected, failed, closed;
 static volatile int	 done, posting_done;
 static uint64_t		 received, posted;
 static uint64_t		*hist;
 static size_t		 nhist = HIST_MAX_US / HIST_STEP + 1;
+
+/* The Authorization line from the token file path. */
+static void
+read_token(const char *path)
+{
+	FILE	*fp;
+	char	 line[300];
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		perror(path);
+		exit(1);
+	}
+	while (fgets(line, sizeof line, fp) != NULL) {
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		line[strcspn(line, " \t\r\n")] = '\0';
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n",
+		    line);
+		break;
+	}
+	fclose(fp);
+}
 
 /* Wall clock in microseconds (the sender's and receivers' common clock). */
 static int64_t
@@ -296,7 +320,7 @@ poster(void *arg)
 		len += (size_t)snprintf(body + len, cap - len, "]}");
 		snprintf(hdr, sizeof hdr, "POST /api/v1/events/ingest HTTP/1.1\r\n"
 		    "Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
-		    "Content-Length: %zu\r\n\r\n", len);
+		    "%sContent-Length: %zu\r\n\r\n", auth, len);
 		if (write(fd, hdr, strlen(hdr)) < 0 ||
 		    write(fd, body, len) < 0) {
 			perror("poster write");
@@ -354,7 +378,7 @@ main(int argc, char **argv)
 		    "bench_gatewayd.sh, see there\n");
 		return 0;
 	}
-	while ((ch = getopt(argc, argv, "b:c:d:ip:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:d:ip:r:T:")) != -1) {
 		switch (ch) {
 		case 'b': batch = atoi(optarg); break;
 		case 'c': nconns = atoi(optarg); break;
@@ -362,9 +386,11 @@ main(int argc, char **argv)
 		case 'i': idle = 1; break;
 		case 'p': port = atoi(optarg); break;
 		case 'r': rate = atoi(optarg); break;
+		case 'T': read_token(optarg); break;
 		default:
 			fprintf(stderr, "usage: bench_gatewayd_fanout [-i] -p port "
-			    "-c conns [-r rate] [-d secs] [-b batch]\n");
+			    "-c conns [-r rate] [-d secs] [-b batch] "
+			    "[-T token-file]\n");
 			return 1;
 		}
 	}

@@ -6,7 +6,8 @@
  * Whatever it accepts must be a batch (an empty one is a valid no-op) of
  * events that pass the validator again; whatever it refuses must come with a 400 or 422 answer
  * object; and nothing may leak or crash. The first input byte picks the
- * X-Event-Count the "client" claims (-1 = header absent).
+ * X-Event-Count the "client" claims (-1 = header absent) and whether it
+ * is an authenticated collectord (0x40), which may send metadata.origin.
  */
 #include "config.h"
 
@@ -34,7 +35,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	count = data[0] == 0xff ? -1 : (long long)(data[0] % 8);
 	memset(&b, 0, sizeof b);
-	st = ingest_parse((const char *)data + 1, size - 1, count, &b, &reply);
+	st = ingest_parse((const char *)data + 1, size - 1, count,
+	    (data[0] & 0x40) != 0, &b, &reply);
 	if (st == 0) {
 		if ((b.single && b.n != 1) || b.evs == NULL || reply != NULL)
 			abort();

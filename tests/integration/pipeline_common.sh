@@ -1,7 +1,9 @@
 # pipeline_common.sh: the whole pipeline for a test (sourced after lib.sh):
 # the real gatewayd on SQLite and a free port, the real collectord in front
 # of it, hookcli pointed at collectord, and a WebSocket client on the stream.
-# Not a test itself.
+# As installed, the two share an ingest token file made by --init-token
+# (collectord's proof, without which gatewayd refuses metadata.origin);
+# the stream and the read API need no token. Not a test itself.
 
 # The stream and gatewayd helpers are gatewayd's tests' own: ws_start,
 # ws_wait, ws_wait_conns, gw_stop, $WSCLIENT and $CURL come from there.
@@ -23,10 +25,18 @@ echo '<!doctype html><title>agentvis</title>' >"$T/www/index.html"
 PORT=$(av_free_port)
 URL=http://127.0.0.1:$PORT
 
+# The shared ingest token, as the units make it; a direct POST shows it
+# with post FILE -H "$BEARER".
+TOKEN_FILE=$T/ingest.token
+printf 'ingest_token_file = %s\n' "$TOKEN_FILE" >"$T/gatewayd.conf"
+(umask 077 && "$GATEWAYD" -c "$T/gatewayd.conf" --init-token 2>/dev/null) ||
+    fail "gatewayd --init-token failed"
+BEARER="Authorization: Bearer $(grep -v '^#' "$TOKEN_FILE")"
+
 # Start (or restart) gatewayd on the same port and store.
 gw_up() {
-	av_start gatewayd "$GATEWAYD" -l "127.0.0.1:$PORT" --store "sqlite:$DB" \
-	    --www "$T/www"
+	av_start gatewayd "$GATEWAYD" -c "$T/gatewayd.conf" -l "127.0.0.1:$PORT" \
+	    --store "sqlite:$DB" --www "$T/www"
 	GWPID=$AV_LAST_PID
 	av_wait_http "$URL/api/v1/health"
 }
@@ -54,6 +64,7 @@ socket = $SOCK
 spool_dir = $SPOOL
 gateway = $URL
 dead_letter = $T/dead.ndjson
+ingest_token_file = $TOKEN_FILE
 retry_base_ms = 100
 retry_max_ms = 1000
 fallback_scan_ms = 200

@@ -121,13 +121,13 @@ assert_stored 7 "$(sed -n 2p "$T/fallback.ndjson")" fallback
 [ ! -s "$DL" ] || fail "dead-lettered: $(cut -c 1-300 "$DL")"
 assert_eq "droppedEvents" 0 "$(cd_stat droppedEvents)"
 
-note "straight to gatewayd, with the largest uid and pid Linux gives"
+note "straight to gatewayd with collectord's token, with the largest uid and pid Linux gives"
 BIG='{"uid":4294967294,"gid":4294967294,"pid":4194304,"via":"fallback"}'
 for c in "8 $LIMIT 200" "9 $((LIMIT + 1)) 422"; do
 	set -- $c
 	event "$1" direct "$2" "$BIG" >"$T/direct.json"
 	assert_eq "direct POST, metadata of $2 bytes and origin" "$3" \
-	    "$(post "$T/direct.json")"
+	    "$(post "$T/direct.json" -H "$BEARER")"
 done
 assert_eq "direct over the limit: loc" '["body","metadata"]' \
     "$(jq -c '.detail[0].loc' "$T/resp")"
@@ -138,7 +138,8 @@ assert_contains "direct over the limit: message" "$(jq -r '.detail[0].msg' "$T/r
 assert_stored 8 "$(event 8 direct $LIMIT)" fallback
 # origin is bounded by its shape, not by the metadata limit.
 event 10 direct 100 '{"uid":1,"gid":1,"pid":1,"via":"socket","x":"'"$(head -c 20000 /dev/zero | tr '\0' y)"'"}' >"$T/direct.json"
-assert_eq "direct POST, origin with an extra member" 422 "$(post "$T/direct.json")"
+assert_eq "direct POST, origin with an extra member" 422 \
+    "$(post "$T/direct.json" -H "$BEARER")"
 assert_eq "direct POST, origin with an extra member: loc" \
     '["body","metadata","origin","x"]' "$(jq -c '.detail[0].loc' "$T/resp")"
 assert_eq "stored rows" 6 "$(stored 'SELECT count(*) FROM events')"
@@ -147,7 +148,7 @@ note "a dead letter at the limit, resent as collectord(8) says"
 # A gateway that takes no body of this size refuses the event for good
 # (413): collectord dead-letters it with its origin.
 gw_stop
-printf 'max_body_bytes = 8K\n' >"$T/small.conf"
+printf 'max_body_bytes = 8K\ningest_token_file = %s\n' "$TOKEN_FILE" >"$T/small.conf"
 av_start gatewayd-small "$GATEWAYD" -c "$T/small.conf" -l "127.0.0.1:$PORT" \
     --store "sqlite:$DB" --www "$T/www"
 GWPID=$AV_LAST_PID

@@ -42,7 +42,7 @@ assert_eq "collectord refuses" \
 # gatewayd: a direct POST is a 422 naming the field.
 sed 's/-9223372036854775809/18446744073709551615/; s/^/{"events":[/; s/$/]}/' "$T/line" >"$T/body"
 st=$("$CURL" -s -o "$T/resp" -w '%{http_code}' -H 'Content-Type: application/json' \
-    --data-binary "@$T/body" "$URL/api/v1/events/ingest")
+    -H "$BEARER" --data-binary "@$T/body" "$URL/api/v1/events/ingest")
 assert_eq "gatewayd refuses" 422 "$st"
 assert_contains "gatewayd names the field" "$(cat "$T/resp")" \
     '{"loc":["events",0,"metadata","n"],"msg":"integer outside the signed 64-bit range","type":"int_parsing_size"}'

@@ -3,7 +3,8 @@
 # paths and for other prefixes, the generated units name only directories
 # they create or systemd makes (no StateDirectory=, which is always under
 # /var/lib), give write access to exactly the directories each daemon
-# writes by default (the store; the socket and the spool), pass
+# writes by default (the store; the socket and the spool; the shared
+# ingest token, which each makes before it starts), pass
 # systemd-analyze verify without a word, and keep systemd-analyze
 # security's exposure low (the figure is printed).
 . "$top_srcdir/tests/integration/lib.sh"
@@ -32,12 +33,18 @@ check() {
 		grep -q '^StateDirectory=' "$T/$d.service" && fail "$what: $d: StateDirectory= is always under /var/lib"
 		assert_eq "$what: $d: ExecStart" "$sbin/$d -c $sysconf/agentvis/$d.conf" \
 		    "$(sed -n 's/^ExecStart=//p' "$T/$d.service")"
+		# The shared ingest token is made before the daemon starts,
+		# from the path its own configuration names.
+		assert_eq "$what: $d: makes the ingest token" \
+		    "$sbin/$d -c $sysconf/agentvis/$d.conf --init-token" \
+		    "$(sed -n 's/^ExecStartPre=\([^+].* --init-token\)$/\1/p' "$T/$d.service")"
 		# Write access exactly where the service makes its directories.
 		assert_eq "$what: $d: ReadWritePaths = the directories made" \
 		    "$(made "$T/$d.service")" "$(vals ReadWritePaths "$T/$d.service")"
 		# verify: the binary and man pages are not installed here, so the
 		# unit names the built one and no Documentation=.
 		sed -e "s|^ExecStart=[^ ]*|ExecStart=$top_builddir/$d/$d|" \
+		    -e "s|^ExecStartPre=$sbin/$d |ExecStartPre=$top_builddir/$d/$d |" \
 		    -e '/^Documentation=/d' "$T/$d.service" >"$T/verify-$d.service"
 		"$SA" verify "$T/verify-$d.service" >"$T/verify.out" 2>&1 ||
 		    fail "$what: $d: verify: $(cat "$T/verify.out")"
@@ -56,6 +63,9 @@ check() {
 		fail "$what: collectord cannot write its socket's directory"
 	vals ReadWritePaths "$T/collectord.service" | grep -qxF "$state/spool/agentvis" ||
 		fail "$what: collectord cannot write its spool"
+	# Either may be the first to start and make the ingest token there.
+	vals ReadWritePaths "$T/collectord.service" | grep -qxF "$state/lib/agentvis" ||
+		fail "$what: collectord cannot make the ingest token in $state/lib/agentvis"
 }
 
 # The units this build installs, as make generated them.

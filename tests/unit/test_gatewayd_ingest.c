@@ -34,7 +34,7 @@ parse(const char *text, long long count, struct ingest_batch *b,
 	struct json_object	*reply = NULL;
 	int			 st;
 
-	st = ingest_parse(text, strlen(text), count, b, &reply);
+	st = ingest_parse(text, strlen(text), count, 0, b, &reply);
 	*reply_text = NULL;
 	if (reply != NULL) {
 		*reply_text = xstrdup(avjson_str(reply, NULL));
@@ -116,7 +116,7 @@ START_TEST(test_nul_byte)
 	struct json_object	*reply = NULL;
 	static const char	 body[] = "{\"events\":[]\0}";
 
-	ck_assert_int_eq(ingest_parse(body, sizeof body - 1, -1, &b, &reply),
+	ck_assert_int_eq(ingest_parse(body, sizeof body - 1, -1, 0, &b, &reply),
 	    400);
 	json_object_put(reply);
 }
@@ -287,7 +287,7 @@ START_TEST(test_detail_capped)
 	}
 	body = xreallocarray(body, 1, len + 3);
 	strcpy(body + len, "]}");
-	ck_assert_int_eq(ingest_parse(body, strlen(body), -1, &b, &reply),
+	ck_assert_int_eq(ingest_parse(body, strlen(body), -1, 0, &b, &reply),
 	    422);
 	d = json_object_object_get(reply, "detail");
 	ck_assert_int_eq((int)json_object_array_length(d), INGEST_MAX_DETAIL);
@@ -301,14 +301,23 @@ END_TEST
 START_TEST(test_origin_allowed_seq_refused)
 {
 	struct ingest_batch	 b;
+	struct json_object	*reply = NULL;
 	char			*e = event(1), *body, *r, *p;
 
-	/* collectord stamps metadata.origin: gatewayd takes it. */
+	/* collectord stamps metadata.origin: gatewayd takes it from one. */
 	p = strstr(e, "\"session_id\"");
 	body = xasprintf("%.*s\"origin\":{\"uid\":1000,\"gid\":1000,"
 	    "\"pid\":42,\"via\":\"socket\"},%s", (int)(p - e), e, p);
-	ck_assert_int_eq(parse(body, -1, &b, &r), 0);
+	ck_assert_int_eq(ingest_parse(body, strlen(body), -1, 1, &b, &reply),
+	    0);
+	ck_assert_ptr_null(reply);
 	ingest_batch_free(&b);
+	/* From anyone else it is refused, by name. */
+	ck_assert_int_eq(parse(body, -1, &b, &r), 422);
+	ck_assert_ptr_nonnull(strstr(r, "{\"loc\":[\"body\",\"metadata\","
+	    "\"origin\"],\"msg\":\"origin may only be set by an "
+	    "authenticated collectord"));
+	free(r);
 	free(body);
 	/* seq is gatewayd's to assign. */
 	body = xasprintf("{\"seq\":5,%s", e + 1);

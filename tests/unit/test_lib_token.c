@@ -92,6 +92,54 @@ START_TEST(test_token_file_open)
 }
 END_TEST
 
+START_TEST(test_token_file_init)
+{
+	char		 dir[] = "/tmp/test_token_init.XXXXXX", path[64];
+	char		 line[300], *cause = NULL, *f[3], first[300];
+	struct stat	 sb;
+	FILE		*fp;
+	mode_t		 old;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/ingest.token", dir);
+	old = umask(022);
+	ck_assert_int_eq(token_file_init(path, &cause), 1);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0640);
+	/* One token, on a line of its own, the way both daemons read it. */
+	ck_assert_ptr_nonnull(fp = token_file_open(path, &cause));
+	first[0] = '\0';
+	while (fgets(line, sizeof line, fp) != NULL)
+		if (token_fields(line, f) == 1) {
+			ck_assert_str_eq(first, "");
+			ck_assert_int_eq(strlen(f[0]), 64);
+			snprintf(first, sizeof first, "%s", f[0]);
+		}
+	fclose(fp);
+	ck_assert_str_ne(first, "");
+	/* There already: kept as it is. */
+	ck_assert_int_eq(token_file_init(path, &cause), 0);
+	ck_assert_ptr_nonnull(fp = fopen(path, "r"));
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, fp));
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, fp));
+	fclose(fp);
+	ck_assert_ptr_nonnull(strstr(line, first));
+	unlink(path);
+	/* The umask takes its share. */
+	umask(077);
+	ck_assert_int_eq(token_file_init(path, &cause), 1);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	unlink(path);
+	umask(old);
+	rmdir(dir);
+	/* No directory: refused, naming the file. */
+	ck_assert_int_eq(token_file_init(path, &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, path));
+	free(cause);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -103,6 +151,7 @@ main(void)
 	tcase_add_test(tc, test_token_ok);
 	tcase_add_test(tc, test_token_fields);
 	tcase_add_test(tc, test_token_file_open);
+	tcase_add_test(tc, test_token_file_init);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
