@@ -345,7 +345,11 @@ server_start(struct gw *gw)
 	    addr[0] == '\0' ? NULL : addr;
 	if (strchr(addr, ':') == NULL)
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-	info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;
+	/*
+	 * No LWS_SERVER_OPTION_VALIDATE_UTF8: lws drops a close frame with
+	 * a reason that is not UTF-8 without a close frame of its own;
+	 * stream.c checks text and close reasons itself and closes 1007.
+	 */
 	info.protocols = server_protocols;
 	info.mounts = &server_m_www;
 	info.retry_and_idle_policy = &server_retry;
