@@ -294,7 +294,7 @@ fwd_done_cb(struct evhttp_request *req, void *arg)
 		goto out;
 	}
 	/* 401, 403, 404, 3xx…: only an operator can fix it. Keep, and say so. */
-	log_warnx("gateway answered HTTP %d (%s): check gateway and "
+	log_warnx_limited("gateway answered HTTP %d (%s): check gateway and "
 	    "ingest_token; the events stay spooled", code,
 	    code == 401 || code == 403 ? "token refused" : "wrong URL?");
 	fwd_retry(f, -1, 1);

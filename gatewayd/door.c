@@ -93,9 +93,6 @@ struct door {
 	size_t			 nconns;	/* accepted and not destroyed */
 	size_t			 maxconns;	/* what the descriptors allow */
 	struct door_peer	*tab[DOOR_NBUCKET];
-	/* Log lines an outsider can cause, at most one a second. */
-	int64_t			 log_ms;
-	unsigned		 log_quiet;
 };
 
 /* A problem with a head: the status, where, what. */
@@ -116,29 +113,6 @@ door_protocol(struct lws_protocols *p)
 	memset(p, 0, sizeof *p);
 	p->name = "agentvis-door";
 	p->callback = door_callback;
-}
-
-/* Log at most one line a second that a client can cause; count the rest. */
-static void
-door_log(struct door *d, const char *fmt, ...)
-{
-	char	 buf[256];
-	va_list	 ap;
-	int64_t	 now = lws_now_usecs() / 1000;
-
-	if (now - d->log_ms < 1000) {
-		d->log_quiet++;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (d->log_quiet > 0)
-		log_warnx("%s (and %u more such lines)", buf, d->log_quiet);
-	else
-		log_warnx("%s", buf);
-	d->log_ms = now;
-	d->log_quiet = 0;
 }
 
 /* The address key of a peer: IPv4 mapped into IPv6. */
@@ -526,7 +500,7 @@ door_handoff(struct door_conn *c)
 	 * duplicate, and the door's wsi goes.
 	 */
 	if ((fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0)) == -1) {
-		door_log(d, "door: dup: %s", strerror(errno));
+		log_warnx_limited("door: dup: %s", strerror(errno));
 		return -1;
 	}
 	lws_sul_cancel(&c->sul);
@@ -669,7 +643,7 @@ door_admit(struct door *d, int fd, const struct sockaddr_storage *ss)
 		    "your address (max_conns_per_addr)",
 		    gw->conf.max_conns_per_addr);
 		door_refuse_now(d, fd, why);
-		door_log(d, "door: refused a connection: %s", why);
+		log_warnx_limited("door: refused a connection: %s", why);
 		door_conn_gone(d, p);
 		return;
 	}
@@ -683,7 +657,7 @@ door_admit(struct door *d, int fd, const struct sockaddr_storage *ss)
 	    u, "agentvis-door", NULL);
 	if (c->wsi == NULL) {
 		/* lws closed fd on the way out, or never took it. */
-		door_log(d, "door: lws would not take a connection");
+		log_warnx_limited("door: lws would not take a connection");
 		door_conn_gone(d, p);
 		free(c);
 		return;
@@ -703,7 +677,7 @@ door_accept(struct door *d)
 
 	for (i = 0; i < DOOR_ACCEPTS; i++) {
 		if (d->nconns >= d->maxconns) {
-			door_log(d, "door: %zu connections, all the "
+			log_warnx_limited("door: %zu connections, all the "
 			    "descriptors allow: not accepting until one "
 			    "closes", d->nconns);
 			door_pause(d, 0);
@@ -717,7 +691,7 @@ door_accept(struct door *d)
 				return;
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			door_log(d, "door: accept: %s; pausing %d ms",
+			log_warnx_limited("door: accept: %s; pausing %d ms",
 			    strerror(errno), DOOR_PAUSE_US / 1000);
 			door_pause(d, 1);
 			return;

@@ -21,6 +21,18 @@ int http_reply_json(struct lws *wsi, int status, struct json_object *o,
     const char *hname, const char *hval);
 /* Answer {"detail": msg} with status. 0 or -1. */
 int http_reply_error(struct lws *wsi, int status, const char *msg);
+/*
+ * Refuse a WebSocket upgrade: status (in HTTP/1.1, whatever lws read of
+ * the request so far), the JSON object o (taken over), an optional extra
+ * header, Connection: close. 0 or -1.
+ */
+int http_refuse_upgrade(struct lws *wsi, int status, struct json_object *o,
+    const char *hname, const char *hval);
+/* {"detail":[{"loc":[where,name],"msg":msg,"type":"value_error"}]}. */
+struct json_object *http_detail(const char *where, const char *name,
+    const char *msg);
+/* {"detail": msg}. */
+struct json_object *http_detail_str(const char *msg);
 /* Answer 429 with Retry-After: wait seconds. 0 or -1. */
 int http_reply_rate(struct lws *wsi, int wait);
 /* 422 {"detail":[{"loc":["query",name],"msg":msg,…}]}. 0 or -1. */

@@ -6,7 +6,8 @@
  * sees the request. The WebSocket stream's upgrade is stream.c's.
  *
  * Every request is checked in this order: a URI that fits (400), the
- * Host (403, access.c), the path (404), the method (405 with Allow), the
+ * Host (403, access.c), the path (404), the method (405 with Allow;
+ * HEAD is taken wherever GET is, and answered without a body), the
  * token (401 with WWW-Authenticate, 403), the rate (429 with
  * Retry-After), then the handler's own checks.
  */
@@ -29,7 +30,7 @@ struct routes_pss {
 	struct ingest_req	 in;
 };
 
-/* Methods, one bit each. */
+/* Methods, one bit each. HEAD goes wherever GET does (http.c). */
 #define R_GET		(1u << LWSHUMETH_GET)
 #define R_POST		(1u << LWSHUMETH_POST)
 
@@ -85,7 +86,7 @@ routes_find(const char *path)
 static const char *
 routes_allow(const struct route *r)
 {
-	return r->methods == R_POST ? "POST" : "GET";
+	return r->methods == R_POST ? "POST" : "GET, HEAD";
 }
 
 /* Answer the router's refusal of r's request: counted, then done. */
@@ -93,13 +94,10 @@ static int
 routes_refuse(struct gw *gw, struct lws *wsi, const struct route *r,
     int status, const char *msg, const char *hname, const char *hval)
 {
-	struct json_object	*o;
-
 	if (r != NULL && r->count != NULL)
 		r->count(gw, status);
-	o = json_object_new_object();
-	json_object_object_add(o, "detail", json_object_new_string(msg));
-	if (http_reply_json(wsi, status, o, hname, hval) != 0)
+	if (http_reply_json(wsi, status, http_detail_str(msg), hname,
+	    hval) != 0)
 		return -1;
 	return http_done(wsi);
 }
@@ -129,6 +127,8 @@ routes_request(struct gw *gw, struct lws *wsi, struct routes_pss *pss)
 	if (r == NULL)
 		return routes_refuse(gw, wsi, NULL, 404, "Not Found", NULL,
 		    NULL);
+	if (meth == LWSHUMETH_HEAD && (r->methods & R_GET))
+		meth = LWSHUMETH_GET;
 	if (meth >= 32 || !(r->methods & (1u << meth)))
 		return routes_refuse(gw, wsi, r, 405, "Method Not Allowed",
 		    "allow:", routes_allow(r));

@@ -385,7 +385,11 @@ server_start(struct gw *gw)
 	memset(&info, 0, sizeof info);
 	/* The door (door.c) listens and hands connections to lws. */
 	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;
+	/*
+	 * No LWS_SERVER_OPTION_VALIDATE_UTF8: lws drops a close frame with
+	 * a reason that is not UTF-8 without a close frame of its own;
+	 * stream.c checks text and close reasons itself and closes 1007.
+	 */
 	/*
 	 * A head the door passed must fit lws's header buffer: lws keeps
 	 * every field value, plus 8 bytes and the name of each field it does

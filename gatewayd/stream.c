@@ -21,6 +21,14 @@
  * switches to live with last_seq at the higher of bcast_seq and the last
  * seq it read; broadcasts come in seq order and skip seqs at or below a
  * connection's last_seq. Hence no gap and no duplicate at the switch.
+ *
+ * What lws 4.1.6 lets through of RFC 6455 is checked here: a handshake
+ * without a key or of another version (400, where lws would close
+ * without a word), a close frame of one byte (1002) or with a reason
+ * that is not UTF-8 (1007), text that is not UTF-8 (1007), a frame
+ * announcing more than max_ws_message_bytes (1009 at its first bytes),
+ * and a close frame (1011) before the keepalive hangs up. lws does not
+ * say whether a client frame was masked, so unmasked frames are taken.
  */
 #include "config.h"
 
@@ -33,6 +41,7 @@
 #include "access.h"
 #include "door.h"
 #include "http.h"
+#include "ingest.h"
 #include "avjson.h"
 #include "gateway.h"
 #include "log.h"
@@ -45,6 +54,9 @@
 #define STREAM_QUEUE_MIN	8	/* initial queue slots */
 #define STREAM_HDR_MAX		10	/* longest WebSocket frame header */
 #define STREAM_STAGE		65536	/* bytes of frames per send */
+#define STREAM_HUP_EARLY_US	(500 * 1000) /* close frame before lws hangs up */
+#define STREAM_PING_EARLY_US	(250 * 1000) /* our ping before lws's */
+#define STREAM_PING_DATA	"agentvis"	/* our pings' payload */
 
 /*
  * A message shared by every queue it sits on, kept as a complete
@@ -82,7 +94,11 @@ struct gw_conn {
 	int64_t			 replay_next;	/* replay: events after this */
 	char			*rx;		/* client message being read */
 	size_t			 rxlen;
+	uint32_t		 utf8;		/* utf8_check state of rx */
+	lws_sorted_usec_list_t	 sul_hup;	/* keepalive: ping, then close */
+	lws_usec_t		 hup_at;	/* close then, unless a pong */
 	unsigned		 listed:1, replaying:1, lagged:1, closing:1;
+	unsigned		 hup:1, ping:1;
 };
 
 /* Size of the per-session data. */
@@ -280,7 +296,7 @@ conn_push(struct gw_conn *c, struct gw_msg *m)
 	uint32_t	ncap, i;
 	struct gw_msg	**nq;
 
-	if (c->lagged || c->closing)
+	if (c->lagged || c->closing || c->hup)
 		return;
 	if (c->qlen == c->qcap) {
 		/* Grow, unrolling the ring so it starts at 0 again. */
@@ -651,6 +667,23 @@ stream_writable(struct gw_conn *c)
 		    (unsigned char *)"server shutdown", 15);
 		return -1;
 	}
+	if (c->hup) {
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+		    (unsigned char *)"keepalive timeout", 17);
+		return -1;
+	}
+	if (c->ping) {
+		/* One write per callback: the queue waits for the next. */
+		c->ping = 0;
+		memcpy(buf + LWS_PRE, STREAM_PING_DATA,
+		    sizeof STREAM_PING_DATA - 1);
+		if (lws_write(c->wsi, (unsigned char *)buf + LWS_PRE,
+		    sizeof STREAM_PING_DATA - 1, LWS_WRITE_PING) < 0)
+			return -1;
+		if (c->qlen > 0 || c->replaying || c->lagged)
+			lws_callback_on_writable(c->wsi);
+		return 0;
+	}
 	if (c->lagged) {
 		len = snprintf(buf + LWS_PRE, sizeof buf - LWS_PRE,
 		    "{\"type\":\"lagged\",\"resume_from\":%lld}",
@@ -735,31 +768,180 @@ stream_client_message(struct gw_conn *c, const char *s, size_t len)
 	json_object_put(o);
 }
 
-/* Collect a client message across fragments, within the size limit. */
+/*
+ * Check n more bytes of UTF-8 (RFC 3629) after *st, which carries a
+ * character cut between fragments: the continuation bytes still owed
+ * (the low two bits) and the range the next one must be in. 0, or -1
+ * at a byte that cannot come there; the text is whole when the owed
+ * count is 0.
+ */
+static int
+utf8_check(uint32_t *st, const unsigned char *s, size_t n)
+{
+	unsigned	need = *st & 3, lo = (*st >> 8) & 0xff;
+	unsigned	hi = (*st >> 16) & 0xff;
+	unsigned char	ch;
+	size_t		i;
+
+	for (i = 0; i < n; i++) {
+		ch = s[i];
+		if (need > 0) {
+			if (ch < lo || ch > hi)
+				return -1;
+			need--;
+			lo = 0x80;
+			hi = 0xbf;
+			continue;
+		}
+		/* Not overlong, no surrogate, nothing past U+10FFFF. */
+		lo = 0x80;
+		hi = 0xbf;
+		if (ch < 0x80)
+			continue;
+		if (ch >= 0xc2 && ch <= 0xdf)
+			need = 1;
+		else if (ch >= 0xe0 && ch <= 0xef) {
+			need = 2;
+			if (ch == 0xe0)
+				lo = 0xa0;
+			else if (ch == 0xed)
+				hi = 0x9f;
+		} else if (ch >= 0xf0 && ch <= 0xf4) {
+			need = 3;
+			if (ch == 0xf0)
+				lo = 0x90;
+			else if (ch == 0xf4)
+				hi = 0x8f;
+		} else
+			return -1;
+	}
+	*st = need | lo << 8 | hi << 16;
+	return 0;
+}
+
+/* Fail the connection with code and reason (RFC 6455 7.1.7). -1. */
+static int
+stream_fail(struct gw_conn *c, enum lws_close_status code, const char *why)
+{
+	log_info_limited("stream: %s (%s): close %d: %s", c->id, c->user, (int)code,
+	    why);
+	lws_sul_cancel(&c->sul_hup);
+	lws_close_reason(c->wsi, code, (unsigned char *)why, strlen(why));
+	return -1;
+}
+
+/*
+ * Collect a client message across fragments, within the size limit,
+ * checking text as it comes (lws does not: see server.c). A frame that
+ * announces more than the limit is refused at its first bytes, not read.
+ */
 static int
 stream_receive(struct gw_conn *c, const void *in, size_t len)
 {
 	size_t	max = (size_t)c->gw->conf.max_ws_message_bytes;
+	size_t	remain = lws_remaining_packet_payload(c->wsi);
 
-	if (c->rxlen + len > max) {
+	if (c->rxlen + len + remain > max) {
 		log_info_limited("stream: %s sent a message over %zu bytes",
 		    c->id, max);
 		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 		    (unsigned char *)"message too large", 17);
 		return -1;
 	}
+	if (!lws_frame_is_binary(c->wsi) && utf8_check(&c->utf8, in, len) != 0)
+		return stream_fail(c, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+		    "invalid UTF-8");
 	if (c->rx == NULL)
 		c->rx = xmalloc(max);
 	memcpy(c->rx + c->rxlen, in, len);
 	c->rxlen += len;
-	if (lws_is_final_fragment(c->wsi) &&
-	    lws_remaining_packet_payload(c->wsi) == 0) {
+	if (lws_is_final_fragment(c->wsi) && remain == 0) {
+		if ((c->utf8 & 3) != 0)
+			return stream_fail(c, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+			    "invalid UTF-8");
 		stream_client_message(c, c->rx, c->rxlen);
 		free(c->rx);
 		c->rx = NULL;
 		c->rxlen = 0;
+		c->utf8 = 0;
 	}
 	return 0;
+}
+
+/*
+ * The client sent a close frame: lws echoes it, or the code 1002 in it
+ * when its code is not one a peer may send. What lws lets through, a
+ * payload of one byte and a reason that is not UTF-8, fails the
+ * connection here.
+ */
+static int
+stream_peer_close(struct gw_conn *c, const unsigned char *in, size_t len)
+{
+	uint32_t	st = 0;
+
+	if (len == 1)
+		return stream_fail(c, LWS_CLOSE_STATUS_PROTOCOL_ERR,
+		    "close frame of one byte");
+	if (len > 2 && (utf8_check(&st, in + 2, len - 2) != 0 ||
+	    (st & 3) != 0))
+		return stream_fail(c, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+		    "close reason not UTF-8");
+	return 0;
+}
+
+/*
+ * lws hangs up on a client that answered no ping for hangup_timeout
+ * (whole seconds, server.c) without a close frame; and its pings are
+ * empty, so their pongs never reach this callback. Hence pings of our
+ * own, a little before lws's would go (their pongs count for lws too,
+ * so it does not ping as well), and just before lws would hang up, a
+ * close 1011, so that the client knows why. Both count from the upgrade
+ * and from the last pong.
+ */
+static void
+stream_hup_cb(lws_sorted_usec_list_t *sul)
+{
+	struct gw_conn	*c = lws_container_of(sul, struct gw_conn, sul_hup);
+	lws_usec_t	 now = lws_now_usecs();
+
+	if (!c->listed || c->closing || c->lagged)
+		return;
+	if (now < c->hup_at) {
+		c->ping = 1;
+		lws_sul_schedule(lws_get_context(c->wsi), 0, &c->sul_hup,
+		    stream_hup_cb, c->hup_at - now);
+	} else {
+		log_info_limited("stream: %s (%s) answered no ping: closing", c->id,
+		    c->user);
+		c->hup = 1;
+		conn_flush_queue(c);
+	}
+	lws_callback_on_writable(c->wsi);
+}
+
+/* Arm the keepalive from now: a ping, then the close. */
+static void
+stream_hup_arm(struct gw_conn *c)
+{
+	const struct gw_config	*conf = &c->gw->conf;
+	lws_usec_t		 hup, ping, early;
+
+	hup = (lws_usec_t)(conf->hangup_timeout / 1000) * LWS_US_PER_SEC;
+	ping = (lws_usec_t)(conf->ping_interval / 1000) * LWS_US_PER_SEC;
+	if (hup == 0)
+		return;
+	/* Leave the client time to answer lws's ping. */
+	early = STREAM_HUP_EARLY_US;
+	if (hup > ping && (hup - ping) / 2 < early)
+		early = (hup - ping) / 2;
+	c->hup_at = lws_now_usecs() + hup - early;
+	if (ping > STREAM_PING_EARLY_US && ping - STREAM_PING_EARLY_US <
+	    hup - early)
+		hup = ping - STREAM_PING_EARLY_US;
+	else
+		hup -= early;
+	lws_sul_schedule(lws_get_context(c->wsi), 0, &c->sul_hup,
+	    stream_hup_cb, hup);
 }
 
 /* Parse "a,b" of event type names into a mask. -1 on an unknown name. */
@@ -816,18 +998,20 @@ stream_origin_ok(struct gw *gw, struct lws *wsi)
 
 /*
  * Check an upgrade request: path, draining, auth, filters, connection
- * limit. 0 when it may proceed, else the HTTP status with *msg.
+ * limit. 0 when it may proceed, else the HTTP status with *msg, and for
+ * a bad query argument (422) its name in *arg.
  */
 static int
 stream_check(struct gw *gw, struct lws *wsi, struct access_who *who,
-    const char **msg)
+    const char **msg, const char **arg)
 {
 	char	*uri;
 	int	 ulen, status;
-	char	 arg[512];
+	char	 val[512];
 	unsigned mask;
 	long long since;
 
+	*arg = NULL;
 	if (lws_http_get_uri_and_method(wsi, &uri, &ulen) < 0 ||
 	    (size_t)ulen != strlen(STREAM_PATH) ||
 	    strncmp(uri, STREAM_PATH, (size_t)ulen) != 0) {
@@ -848,23 +1032,26 @@ stream_check(struct gw *gw, struct lws *wsi, struct access_who *who,
 		*msg = "cross-origin WebSocket refused (configure tokens)";
 		return 403;
 	}
-	switch (http_arg(wsi, "types=", arg, sizeof arg)) {
+	switch (http_arg(wsi, "types=", val, sizeof val)) {
 	case 1:
-		if (stream_types(arg, &mask) == 0)
+		if (stream_types(val, &mask) == 0)
 			break;
 		/* FALLTHROUGH */
 	case -1:
-		*msg = "types: unknown event type";
+		*arg = "types";
+		*msg = "unknown event type";
 		return 422;
 	}
-	arg[0] = '\0';
-	if (http_arg(wsi, "agent_id=", arg, sizeof arg) < 0 ||
-	    strlen(arg) > EVT_SHORT_MAX) {
-		*msg = "agent_id: longer than 256 bytes";
+	val[0] = '\0';
+	if (http_arg(wsi, "agent_id=", val, sizeof val) < 0 ||
+	    strlen(val) > EVT_SHORT_MAX) {
+		*arg = "agent_id";
+		*msg = "longer than 256 bytes";
 		return 422;
 	}
 	if (http_arg_int(wsi, "since=", &since) < 0) {
-		*msg = "since: want a sequence number";
+		*arg = "since";
+		*msg = "want a sequence number";
 		return 422;
 	}
 	if (gw->nconns >= (size_t)gw->conf.max_connections) {
@@ -880,7 +1067,7 @@ stream_established(struct gw *gw, struct gw_conn *c, struct lws *wsi)
 {
 	struct access_who		 who;
 	struct json_object	*o;
-	const char		*msg;
+	const char		*msg, *bad;
 	char			 arg[512];
 	long long		 since;
 	int64_t			 last;
@@ -889,7 +1076,7 @@ stream_established(struct gw *gw, struct gw_conn *c, struct lws *wsi)
 	c->wsi = wsi;
 	c->gw = gw;
 	/* Checked at upgrade; the headers are still here, ask again. */
-	if (stream_check(gw, wsi, &who, &msg) != 0) {
+	if (stream_check(gw, wsi, &who, &msg, &bad) != 0) {
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
 		    (unsigned char *)msg, strlen(msg));
 		return -1;
@@ -912,6 +1099,7 @@ stream_established(struct gw *gw, struct gw_conn *c, struct lws *wsi)
 	}
 	uuidstr_v4(c->id);
 	lws_get_peer_simple(wsi, c->addr, sizeof c->addr);
+	stream_hup_arm(c);
 	c->connected_ms = ts_now_ms();
 	TAILQ_INSERT_TAIL(&gw->conns, c, entry);
 	c->listed = 1;
@@ -947,6 +1135,7 @@ stream_closed(struct gw *gw, struct gw_conn *c)
 		return;
 	TAILQ_REMOVE(&gw->conns, c, entry);
 	c->listed = 0;
+	lws_sul_cancel(&c->sul_hup);
 	gw->nconns--;
 	conn_flush_queue(c);
 	free(c->q);
@@ -958,6 +1147,56 @@ stream_closed(struct gw *gw, struct gw_conn *c)
 	    (unsigned long long)c->sent);
 }
 
+/*
+ * A handshake lws would take but RFC 6455 4.2.1 does not: lws closes
+ * without a word when the key is missing and takes any version as 13.
+ * 0 when well formed, else 400 with *hdr and *msg.
+ */
+static int
+stream_handshake_ok(struct lws *wsi, const char **hdr, const char **msg)
+{
+	char	buf[64];
+	int	n;
+	size_t	i;
+
+	*hdr = "Sec-WebSocket-Key";
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_KEY) <= 0) {
+		*msg = "missing";
+		return 400;
+	}
+	/* The base64 of 16 bytes: 22 digits and "==". */
+	n = lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_KEY);
+	if (n != 24 || buf[22] != '=' || buf[23] != '=' ||
+	    strchr("AQgw", buf[21]) == NULL) {
+		*msg = "want the base64 of 16 bytes";
+		return 400;
+	}
+	for (i = 0; i < 22; i++)
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789+/", buf[i]) == NULL || buf[i] == '\0') {
+			*msg = "want the base64 of 16 bytes";
+			return 400;
+		}
+	*hdr = "Sec-WebSocket-Version";
+	if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_VERSION) <= 0 ||
+	    strcmp(buf, "13") != 0) {
+		*msg = "want 13";
+		return 400;
+	}
+	return 0;
+}
+
+/* Refuse an upgrade: status, its detail, the header it wants. 1 or -1. */
+static int
+stream_refuse(struct gw *gw, struct lws *wsi, int status,
+    struct json_object *o, const char *hname, const char *hval)
+{
+	gw->m.ws_refused++;
+	if (http_refuse_upgrade(wsi, status, o, hname, hval) != 0)
+		return -1;
+	return 1;	/* answered; lws completes it, and closes */
+}
+
 /* The stream protocol; also sees plain HTTP before a mount binds one. */
 int
 stream_callback(struct lws *wsi, int reason, void *user, void *in,
@@ -966,7 +1205,8 @@ stream_callback(struct lws *wsi, int reason, void *user, void *in,
 	struct gw	*gw;
 	struct gw_conn	*c = user;
 	struct access_who	 who;
-	const char	*msg;
+	const char	*msg, *arg;
+	char		 num[16];
 	int		 status, wait;
 
 	switch (reason) {
@@ -974,22 +1214,25 @@ stream_callback(struct lws *wsi, int reason, void *user, void *in,
 		gw = gw_from_wsi(wsi);
 		if (strcasecmp(in, "websocket") != 0) {
 			/* h2c and others: lws 4.1.6's h2 is not for us. */
-			if (http_reply_error(wsi, 400, "only WebSocket "
-			    "upgrades are served") != 0)
-				return -1;
-			return 1;
+			return stream_refuse(gw, wsi, 400, http_detail_str(
+			    "only WebSocket upgrades are served"), NULL, NULL);
 		}
-		if ((status = stream_check(gw, wsi, &who, &msg)) != 0) {
-			gw->m.ws_refused++;
-			if (http_reply_error(wsi, status, msg) != 0)
-				return -1;
-			return 1;	/* answered; lws completes it */
+		if ((status = stream_handshake_ok(wsi, &arg, &msg)) != 0)
+			return stream_refuse(gw, wsi, status, http_detail(
+			    "header", arg, msg), "sec-websocket-version:", "13");
+		if ((status = stream_check(gw, wsi, &who, &msg, &arg)) != 0) {
+			if (arg != NULL)
+				return stream_refuse(gw, wsi, status,
+				    http_detail("query", arg, msg), NULL, NULL);
+			return stream_refuse(gw, wsi, status,
+			    http_detail_str(msg), status == 401 ?
+			    "www-authenticate:" : NULL, "Bearer");
 		}
 		if ((wait = access_rate(gw, wsi, &who)) != 0) {
-			gw->m.ws_refused++;
-			if (http_reply_rate(wsi, wait) != 0)
-				return -1;
-			return 1;
+			snprintf(num, sizeof num, "%d", wait);
+			return stream_refuse(gw, wsi, 429, ingest_error(
+			    "rate limit: retry in %d s", wait), "retry-after:",
+			    num);
 		}
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
@@ -1002,6 +1245,14 @@ stream_callback(struct lws *wsi, int reason, void *user, void *in,
 		if (c == NULL || !c->listed)
 			return -1;
 		return stream_receive(c, in, len);
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (c != NULL && c->listed)
+			stream_hup_arm(c);
+		return 0;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (c == NULL || !c->listed)
+			return 0;
+		return stream_peer_close(c, in, len);
 	case LWS_CALLBACK_CLOSED:
 		if (c != NULL)
 			stream_closed(gw_from_wsi(wsi), c);
@@ -1048,7 +1299,7 @@ stream_connections(struct gw *gw)
 		json_object_object_add(o, "last_seq",
 		    json_object_new_int64(c->written_seq));
 		json_object_object_add(o, "state", json_object_new_string(
-		    c->closing ? "closing" : c->lagged ? "lagged" :
+		    c->closing || c->hup ? "closing" : c->lagged ? "lagged" :
 		    c->replaying ? "replaying" : "live"));
 		json_object_array_add(a, o);
 	}

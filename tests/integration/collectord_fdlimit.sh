@@ -21,6 +21,7 @@ socket = $SOCK
 spool_dir = $SPOOL
 gateway = $URL
 dead_letter = $T/dead.ndjson
+ingest_token_file = $TOKEN_FILE
 retry_base_ms = 100
 retry_max_ms = 1000
 fallback_scan_ms = 200

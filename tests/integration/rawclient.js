@@ -11,6 +11,12 @@
 //   node rawclient.js request PORT FILE
 //       send FILE's bytes as they are; print what comes back until the
 //       server closes or 3 s of silence
+//   node rawclient.js frames PORT PATH HEX [WAIT_MS]
+//       open the stream at PATH, then send the bytes HEX spells (frames
+//       made by hand: masked or not, any length announced); print each
+//       frame the server sends, "close CODE REASON" for its close frame,
+//       "ping" for its pings (never answered), and "eof after T ms" when
+//       it hangs up, or "silent" after WAIT_MS (default 5000) of nothing
 'use strict';
 const net = require('net');
 const fs = require('fs');
@@ -115,7 +121,68 @@ if (cmd === 'pingflood') {
 	s.on('error', () => {});
 	s.on('close', out);
 	arm();
+} else if (cmd === 'frames') {
+	const path = process.argv[4], bytes = Buffer.from(process.argv[5], 'hex');
+	const wait = +(process.argv[6] || 5000);
+	const s = net.connect(port, '127.0.0.1');
+	let buf = Buffer.alloc(0), up = false, t0, timer;
+	const stop = (why) => { console.log(why); process.exit(0); };
+	const arm = () => {
+		clearTimeout(timer);
+		timer = setTimeout(() => stop('silent'), wait);
+	};
+	// Print every whole server frame in buf (server frames are unmasked).
+	const frames = () => {
+		for (;;) {
+			if (buf.length < 2)
+				return;
+			let len = buf[1] & 127, off = 2;
+			if (len === 126) {
+				if (buf.length < 4)
+					return;
+				len = buf.readUInt16BE(2);
+				off = 4;
+			} else if (len === 127) {
+				if (buf.length < 10)
+					return;
+				len = Number(buf.readBigUInt64BE(2));
+				off = 10;
+			}
+			if (buf.length < off + len)
+				return;
+			const op = buf[0] & 15, p = buf.subarray(off, off + len);
+			if (op === 8)
+				console.log(len >= 2 ? `close ${p.readUInt16BE(0)} ` +
+				    p.subarray(2).toString('latin1') : `close none ${len}`);
+			else if (op === 9)
+				console.log('ping');
+			else
+				console.log('frame ' + p.toString('latin1'));
+			buf = buf.subarray(off + len);
+		}
+	};
+	s.on('data', (d) => {
+		buf = Buffer.concat([buf, d]);
+		arm();
+		if (!up) {
+			const e = buf.indexOf('\r\n\r\n');
+			if (e < 0)
+				return;
+			const head = buf.subarray(0, e).toString('latin1');
+			if (!head.startsWith('HTTP/1.1 101'))
+				stop('refused: ' + head.split('\r\n')[0]);
+			up = true;
+			buf = buf.subarray(e + 4);
+			t0 = Date.now();
+			s.write(bytes);
+		}
+		frames();
+	});
+	s.on('error', () => {});
+	s.on('close', () => stop(`eof after ${Date.now() - (t0 || Date.now())} ms`));
+	upgrade(s, path);
+	arm();
 } else {
-	console.error('usage: rawclient.js pingflood|trickle|request PORT ...');
+	console.error('usage: rawclient.js pingflood|trickle|request|frames PORT ...');
 	process.exit(2);
 }
