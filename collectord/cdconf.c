@@ -82,6 +82,8 @@ const struct conf_key cdconf_keys[] = {
 	    "longest retry delay" },
 	{ "max_retries", CONF_INT, "3", O(max_retries), 0, 1000, NULL,
 	    "doubling retries before retrying at retry_max_ms" },
+	{ "probe_interval_ms", CONF_MS, "500ms", O(probe_interval_ms), 0,
+	    60000, NULL, "health check of a down gateway while waiting (0: off)" },
 	{ "shutdown_timeout_ms", CONF_MS, "5s", O(shutdown_timeout_ms), 0,
 	    600000, NULL, "how long SIGTERM waits for delivery" },
 	{ NULL, 0, NULL, 0, 0, 0, NULL, NULL }
@@ -232,6 +234,7 @@ cdconf_gateway(const char *url, struct cd_settings *s, char **cause)
 	s->gw_host = xstrdup(host);
 	s->gw_port = port;
 	s->gw_path = xasprintf("%.*s/api/v1/events/ingest", (int)plen, path);
+	s->gw_health = xasprintf("%.*s/api/v1/health", (int)plen, path);
 	s->gw_hostheader = port == 80 ? xstrdup(host) :
 	    xasprintf("%s:%d", host, port);
 	evhttp_uri_free(u);
@@ -356,6 +359,7 @@ cdconf_settings_free(struct cd_settings *s)
 	free(s->token);
 	free(s->gw_host);
 	free(s->gw_path);
+	free(s->gw_health);
 	free(s->gw_hostheader);
 	memset(s, 0, sizeof *s);
 }

@@ -46,6 +46,7 @@ struct cd_conf {
 	long long	 flush_interval_ms;
 	long long	 retry_base_ms;
 	long long	 retry_max_ms;
+	long long	 probe_interval_ms;
 	long long	 max_retries;
 	long long	 shutdown_timeout_ms;
 };
@@ -62,6 +63,7 @@ struct cd_settings {
 	char		*gw_host;
 	int		 gw_port;
 	char		*gw_path;		/* ".../api/v1/events/ingest" */
+	char		*gw_health;		/* ".../api/v1/health" */
 	char		*gw_hostheader;
 };
 

@@ -51,6 +51,18 @@ struct fwd {
 	struct event		*ev_retry;
 	struct event		*ev_kick;
 	struct event		*ev_flush;
+	/*
+	 * While a retry waits because the gateway is down (no answer, or a
+	 * 5xx that gave no Retry-After), a GET of its health every
+	 * probe_interval_ms ends the wait as soon as it answers 200, so
+	 * delivery resumes within a probe of the gateway coming back
+	 * rather than at the next backoff step (up to retry_max_ms later).
+	 */
+	int			 probing;
+	struct evhttp_connection *pconn;
+	struct evhttp_request	*preq;		/* probe in flight, or NULL */
+	int			 prenew;	/* new probe connection next */
+	struct event		*ev_probe;
 };
 
 static void	fwd_send(struct fwd *);
@@ -115,9 +127,109 @@ fwd_release(struct fwd *f)
 	f->attempt = 0;
 }
 
-/* Schedule the next try of the batch; cap: jump to the capped interval. */
+/* Arm the next health probe. */
 static void
-fwd_retry(struct fwd *f, int64_t retry_after_ms, int cap)
+fwd_probe_arm(struct fwd *f)
+{
+	struct timeval	tv;
+	long long	ms = f->cd->conf.probe_interval_ms;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(f->ev_probe, &tv);
+}
+
+/* Stop probing (the wait is over, or was not for a down gateway). */
+static void
+fwd_probe_stop(struct fwd *f)
+{
+	f->probing = 0;
+	evtimer_del(f->ev_probe);
+	if (f->preq != NULL) {
+		evhttp_cancel_request(f->preq);
+		f->preq = NULL;
+	}
+}
+
+/* A health probe's answer: 200 ends the wait at once. */
+static void
+fwd_probe_done_cb(struct evhttp_request *req, void *arg)
+{
+	struct fwd	*f = arg;
+	int		 code;
+
+	f->preq = NULL;
+	code = req != NULL ? evhttp_request_get_response_code(req) : 0;
+	if (!f->probing || !f->backoff)
+		return;
+	if (code != 200) {
+		/* Down, or up but unable to store: go on waiting. */
+		if (code == 0)
+			f->prenew = 1;	/* not freed inside its own callback */
+		fwd_probe_arm(f);
+		return;
+	}
+	log_info("gateway answers its health check; resending at once");
+	fwd_probe_stop(f);
+	evtimer_del(f->ev_retry);
+	/* Not from inside libevent's HTTP callback: let the loop run it. */
+	event_active(f->ev_retry, EV_TIMEOUT, 0);
+}
+
+/* The probe timer: GET the gateway's health, one probe at a time. */
+static void
+fwd_probe_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fwd		*f = arg;
+	struct collectord	*cd = f->cd;
+	struct timeval		 tv;
+	long long		 ms;
+
+	if (!f->probing || !f->backoff || f->preq != NULL)
+		return;
+	if (f->pconn != NULL && f->prenew) {
+		evhttp_connection_free(f->pconn);
+		f->pconn = NULL;
+	}
+	f->prenew = 0;
+	if (f->pconn == NULL) {
+		f->pconn = evhttp_connection_base_new(cd->base, NULL,
+		    cd->set.gw_host, cd->set.gw_port);
+		if (f->pconn == NULL) {
+			fwd_probe_arm(f);
+			return;
+		}
+		/* A stopped gateway must not hold the probe for long. */
+		ms = cd->conf.probe_interval_ms < 1000 ? 1000 :
+		    cd->conf.probe_interval_ms;
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		evhttp_connection_set_timeout_tv(f->pconn, &tv);
+		evhttp_connection_set_retries(f->pconn, 0);
+		evhttp_connection_set_max_body_size(f->pconn, 64 * 1024);
+	}
+	f->preq = evhttp_request_new(fwd_probe_done_cb, f);
+	if (f->preq == NULL)
+		fatalx("evhttp_request_new");
+	evhttp_add_header(evhttp_request_get_output_headers(f->preq), "Host",
+	    cd->set.gw_hostheader);
+	if (evhttp_make_request(f->pconn, f->preq, EVHTTP_REQ_GET,
+	    cd->set.gw_health) == -1) {
+		/* libevent freed the request. */
+		f->preq = NULL;
+		evhttp_connection_free(f->pconn);
+		f->pconn = NULL;
+		fwd_probe_arm(f);
+	}
+}
+
+/*
+ * Schedule the next try of the batch; cap: jump to the capped interval;
+ * down: the gateway did not answer (or failed without a Retry-After), so
+ * probe its health while waiting.
+ */
+static void
+fwd_retry(struct fwd *f, int64_t retry_after_ms, int cap, int down)
 {
 	struct collectord	*cd = f->cd;
 	struct backoff		 b;
@@ -144,6 +256,11 @@ fwd_retry(struct fwd *f, int64_t retry_after_ms, int cap)
 	tv.tv_usec = (ms % 1000) * 1000;
 	f->backoff = 1;
 	evtimer_add(f->ev_retry, &tv);
+	if (down && cd->conf.probe_interval_ms > 0 &&
+	    ms > cd->conf.probe_interval_ms && !f->probing) {
+		f->probing = 1;
+		fwd_probe_arm(f);
+	}
 }
 
 /*
@@ -216,7 +333,7 @@ fwd_refused(struct fwd *f, int code, struct evbuffer *in)
 		cd->st.dropped_events++;
 		fwd_release(f);
 	} else
-		fwd_retry(f, -1, 1);
+		fwd_retry(f, -1, 1, 0);
 	free(reason);
 }
 
@@ -253,7 +370,7 @@ fwd_done_cb(struct evhttp_request *req, void *arg)
 		if (f->attempt == 0)
 			log_warnx("%s", cd->st.last_error);
 		f->renew = 1;
-		fwd_retry(f, -1, 0);
+		fwd_retry(f, -1, 0, 1);
 		goto out;
 	}
 	in = evhttp_request_get_input_buffer(req);
@@ -290,14 +407,14 @@ fwd_done_cb(struct evhttp_request *req, void *arg)
 		ra_ms = backoff_retry_after(ra, ts_now_ms());
 		if (f->attempt == 0)
 			log_warnx("gateway answered HTTP %d; retrying", code);
-		fwd_retry(f, ra_ms, 0);
+		fwd_retry(f, ra_ms, 0, code >= 500 && ra_ms < 0);
 		goto out;
 	}
 	/* 401, 403, 404, 3xx…: only an operator can fix it. Keep, and say so. */
 	log_warnx_limited("gateway answered HTTP %d (%s): check gateway and "
 	    "ingest_token; the events stay spooled", code,
 	    code == 401 || code == 403 ? "token refused" : "wrong URL?");
-	fwd_retry(f, -1, 1);
+	fwd_retry(f, -1, 1, 0);
 out:
 	f->sent = 0;
 	cd_check_done(cd);
@@ -372,7 +489,7 @@ fwd_send(struct fwd *f)
 		fwd_release(f);
 	}
 	if ((f->conn == NULL || f->renew) && fwd_connect(f) == -1) {
-		fwd_retry(f, -1, 0);
+		fwd_retry(f, -1, 0, 1);
 		return;
 	}
 
@@ -408,7 +525,7 @@ fwd_send(struct fwd *f)
 		f->sent = 0;
 		f->renew = 1;
 		cd_set_error(cd, "cannot send a request to the gateway");
-		fwd_retry(f, -1, 0);
+		fwd_retry(f, -1, 0, 1);
 		return;
 	}
 	fwd_nodelay(f);
@@ -423,6 +540,7 @@ fwd_retry_cb(evutil_socket_t fd, short what, void *arg)
 	char		*cause = NULL;
 
 	f->backoff = 0;
+	fwd_probe_stop(f);
 	/*
 	 * A batch nobody cut or dropped from is just the head of the spool:
 	 * read it again, so that what came during the wait goes along
@@ -468,7 +586,9 @@ fwd_new(struct collectord *cd, char **cause)
 	f->ev_retry = evtimer_new(cd->base, fwd_retry_cb, f);
 	f->ev_kick = event_new(cd->base, -1, 0, fwd_kick_cb, f);
 	f->ev_flush = event_new(cd->base, -1, EV_PERSIST, fwd_flush_cb, f);
-	if (f->ev_retry == NULL || f->ev_kick == NULL || f->ev_flush == NULL) {
+	f->ev_probe = evtimer_new(cd->base, fwd_probe_cb, f);
+	if (f->ev_retry == NULL || f->ev_kick == NULL || f->ev_flush == NULL ||
+	    f->ev_probe == NULL) {
 		*cause = xstrdup("cannot create the forwarder's events");
 		fwd_free(f);
 		return NULL;
@@ -490,6 +610,12 @@ fwd_free(struct fwd *f)
 		evhttp_cancel_request(f->req);
 	if (f->conn != NULL)
 		evhttp_connection_free(f->conn);
+	if (f->preq != NULL)
+		evhttp_cancel_request(f->preq);
+	if (f->pconn != NULL)
+		evhttp_connection_free(f->pconn);
+	if (f->ev_probe != NULL)
+		event_free(f->ev_probe);
 	if (f->ev_retry != NULL)
 		event_free(f->ev_retry);
 	if (f->ev_kick != NULL)
@@ -529,11 +655,17 @@ fwd_reconfigure(struct fwd *f)
 	struct timeval	tv;
 
 	f->renew = 1;
+	if (f->pconn != NULL) {
+		fwd_probe_stop(f);
+		evhttp_connection_free(f->pconn);
+		f->pconn = NULL;
+	}
 	tv.tv_sec = f->cd->conf.flush_interval_ms / 1000;
 	tv.tv_usec = (f->cd->conf.flush_interval_ms % 1000) * 1000;
 	event_add(f->ev_flush, &tv);
 	if (f->backoff) {
 		evtimer_del(f->ev_retry);
+		fwd_probe_stop(f);
 		f->backoff = 0;
 		f->attempt = 0;
 	}
