@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,10 +58,20 @@ batch_add(struct batch *b, const char *data, size_t len,
 	b->len += len;
 }
 
-/* Fill an empty b from the spool within the caps. */
+/* Fill an empty b from the spool's release point within the caps. */
 int
 batch_fill(struct batch *b, struct spool *s, size_t max_events,
     size_t max_bytes, char **cause)
+{
+	struct spool_pos	head = spool_head(s);
+
+	return batch_fill_from(b, s, &head, max_events, max_bytes, cause);
+}
+
+/* Fill an empty b from the spool at from onwards within the caps. */
+int
+batch_fill_from(struct batch *b, struct spool *s, const struct spool_pos *from,
+    size_t max_events, size_t max_bytes, char **cause)
 {
 	struct spool_pos	 at, next;
 	const char		*data;
@@ -68,7 +79,7 @@ batch_fill(struct batch *b, struct spool *s, size_t max_events,
 	int			 r;
 
 	batch_clear(b);
-	at = spool_head(s);
+	at = *from;
 	while (b->n < max_events) {
 		r = spool_read(s, &at, &data, &len, &next, cause);
 		if (r == -1)
@@ -123,17 +134,6 @@ batch_kill(struct batch *b, size_t r)
 	}
 }
 
-/* Keep only the first n records. */
-void
-batch_truncate(struct batch *b, size_t n)
-{
-	if (n >= b->n)
-		return;
-	b->n = n;
-	b->len = n > 0 ? b->recs[n - 1].off + b->recs[n - 1].len : 0;
-	uuidstr_v4(b->id);
-}
-
 /* Spool position just after the batch's last record. */
 struct spool_pos
 batch_end(const struct batch *b)
@@ -146,6 +146,14 @@ batch_end(const struct batch *b)
 /* The request body with the live records. */
 char *
 batch_body(const struct batch *b, const char *timestamp, size_t *len)
+{
+	return batch_body_first(b, timestamp, SIZE_MAX, len);
+}
+
+/* The request body with the first max live records. */
+char *
+batch_body_first(const struct batch *b, const char *timestamp, size_t max,
+    size_t *len)
 {
 	static const char	 head[] = "{\"events\":[";
 	static const char	 id[] = "],\"batch_id\":";
@@ -161,9 +169,10 @@ batch_body(const struct batch *b, const char *timestamp, size_t *len)
 	p = body = xmalloc(cap);
 	memcpy(p, head, sizeof head - 1);
 	p += sizeof head - 1;
-	for (i = 0; i < b->n; i++) {
+	for (i = 0; i < b->n && max > 0; i++) {
 		if (b->recs[i].dead)
 			continue;
+		max--;
 		if (!first)
 			*p++ = ',';
 		first = 0;

@@ -7,10 +7,11 @@
  * the records' text, so a retry resends the same bytes, and where each
  * record ends in the spool, so a part of it can be released.
  *
- * Records can be dropped from the batch (dead-lettered after a 422), and
- * the batch can be cut to its first n records (after a 413 or 400, to find
- * the one the gateway refuses): records after the cut are simply read
- * again for a later batch.
+ * Records can be dropped from the batch (dead-lettered after a 422, or
+ * delivered when only the first of them were sent, as after a 413 or 400
+ * while looking for the one the gateway refuses): a batch always covers
+ * the same run of the spool, so that several can be in flight, one after
+ * another, and be released in order.
  */
 #ifndef CD_BATCH_H
 #define CD_BATCH_H
@@ -47,14 +48,16 @@ void batch_free(struct batch *b);
  */
 int batch_fill(struct batch *b, struct spool *s, size_t max_events,
     size_t max_bytes, char **cause);
+/* The same from the spool position *from onwards (at least the release point). */
+int batch_fill_from(struct batch *b, struct spool *s,
+    const struct spool_pos *from, size_t max_events, size_t max_bytes,
+    char **cause);
 /* Records still to be sent (not dead). */
 size_t batch_live(const struct batch *b);
 /* Index in b->recs of the i-th live record, or -1. */
 long batch_live_index(const struct batch *b, size_t i);
 /* Mark record r (index in b->recs) dead-lettered. */
 void batch_kill(struct batch *b, size_t r);
-/* Keep only the first n records. */
-void batch_truncate(struct batch *b, size_t n);
 /* Spool position just after the batch's last record. */
 struct spool_pos batch_end(const struct batch *b);
 /*
@@ -62,5 +65,8 @@ struct spool_pos batch_end(const struct batch *b);
  * the live records. Returns a new string, *len its length.
  */
 char *batch_body(const struct batch *b, const char *timestamp, size_t *len);
+/* The same with only the first max live records. */
+char *batch_body_first(const struct batch *b, const char *timestamp,
+    size_t max, size_t *len);
 
 #endif

@@ -74,6 +74,8 @@ const struct conf_key cdconf_keys[] = {
 	    NULL, "events in one request" },
 	{ "batch_max_bytes", CONF_SIZE, "512K", O(batch_max_bytes), 4096,
 	    1LL << 30, NULL, "body bytes of one request" },
+	{ "max_inflight", CONF_INT, "4", O(max_inflight), 1, 16, NULL,
+	    "requests in flight at once, each on its own connection" },
 	{ "flush_interval_ms", CONF_MS, "100ms", O(flush_interval_ms), 1,
 	    60000, NULL, "backstop timer for sending pending events" },
 	{ "retry_base_ms", CONF_MS, "1s", O(retry_base_ms), 1, 3600000, NULL,

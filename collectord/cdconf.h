@@ -47,6 +47,7 @@ struct cd_conf {
 	long long	 retry_base_ms;
 	long long	 retry_max_ms;
 	long long	 probe_interval_ms;
+	long long	 max_inflight;
 	long long	 max_retries;
 	long long	 shutdown_timeout_ms;
 };

@@ -34,20 +34,40 @@
 /* Most of an error answer we read (422 details). */
 #define ANSWER_MAX (1024 * 1024)
 
-struct fwd {
-	struct collectord	*cd;
+/* Most requests in flight at once (max_inflight's upper bound). */
+#define FWD_MAX_LANES 16
+
+/*
+ * A lane: one keep-alive connection and the batch it carries. Each batch
+ * is the run of the spool after the one assigned before it; lanes are
+ * released strictly in that order, so the release point only ever moves
+ * over batches whose every event the gateway has taken.
+ */
+struct lane {
+	struct fwd		*f;
 	struct evhttp_connection *conn;
 	struct evhttp_request	*req;		/* in flight, or NULL */
 	struct batch		 batch;
 	int			 have_batch;	/* batch holds unreleased records */
+	uint64_t		 order;		/* place of the batch in the spool */
+	int			 acked;		/* all taken; waits for those before */
+	size_t			 limit;		/* live records to send; 0: all */
 	size_t			 sent;		/* live events in the request */
-	int64_t			 attempt;	/* failures of this batch so far */
-	int			 backoff;	/* a retry is scheduled */
 	int			 renew;		/* new connection before next send */
-	int			 pristine;	/* batch is a plain prefix of the spool */
+	int			 pristine;	/* batch is a plain run of the spool */
 	unsigned		 conn_reqs;	/* requests made on this connection */
 	int			 quick;		/* a stale connection was retried */
 	int			 neterr;	/* evhttp_request_error, or -1 */
+};
+
+struct fwd {
+	struct collectord	*cd;
+	struct lane		 lanes[FWD_MAX_LANES];
+	uint64_t		 next_order;	/* order of the next batch read */
+	uint64_t		 release_order;	/* order of the next to release */
+	struct spool_pos	 cursor;	/* end of the last batch read */
+	int64_t			 attempt;	/* failures since the last success */
+	int			 backoff;	/* a retry is scheduled */
 	struct event		*ev_retry;
 	struct event		*ev_kick;
 	struct event		*ev_flush;
@@ -87,44 +107,90 @@ fwd_errname(int e)
 	}
 }
 
-/* A (new) keep-alive connection to the gateway. */
+/* A (new) keep-alive connection to the gateway for lane l. */
 static int
-fwd_connect(struct fwd *f)
+lane_connect(struct lane *l)
 {
-	struct collectord	*cd = f->cd;
+	struct collectord	*cd = l->f->cd;
 	struct timeval		 tv;
 
-	if (f->conn != NULL)
-		evhttp_connection_free(f->conn);
-	f->conn = evhttp_connection_base_new(cd->base, NULL, cd->set.gw_host,
+	if (l->conn != NULL)
+		evhttp_connection_free(l->conn);
+	l->conn = evhttp_connection_base_new(cd->base, NULL, cd->set.gw_host,
 	    cd->set.gw_port);
-	if (f->conn == NULL) {
+	if (l->conn == NULL) {
 		cd_set_error(cd, "cannot create a connection to %s:%d",
 		    cd->set.gw_host, cd->set.gw_port);
 		return -1;
 	}
 	tv.tv_sec = cd->conf.request_timeout_ms / 1000;
 	tv.tv_usec = (cd->conf.request_timeout_ms % 1000) * 1000;
-	evhttp_connection_set_timeout_tv(f->conn, &tv);
-	evhttp_connection_set_retries(f->conn, 0);
-	evhttp_connection_set_max_body_size(f->conn, ANSWER_MAX);
-	f->renew = 0;
-	f->conn_reqs = 0;
+	evhttp_connection_set_timeout_tv(l->conn, &tv);
+	evhttp_connection_set_retries(l->conn, 0);
+	evhttp_connection_set_max_body_size(l->conn, ANSWER_MAX);
+	l->renew = 0;
+	l->conn_reqs = 0;
 	return 0;
 }
 
-/* Release the whole batch from the spool and forget it. */
-static void
-fwd_release(struct fwd *f)
+/* Batches read and not yet released. */
+static uint64_t
+fwd_outstanding(const struct fwd *f)
 {
-	struct collectord	*cd = f->cd;
-	struct spool_pos	 end = batch_end(&f->batch);
+	return f->next_order - f->release_order;
+}
 
-	cd->st.delivered_events += batch_live(&f->batch);
-	spool_release(cd->spool, &end, f->batch.n);
-	batch_clear(&f->batch);
-	f->have_batch = 0;
+/*
+ * Lane l's batch is all taken (or dead-lettered). Release it, and any
+ * acked batches after it, from the spool once every batch before it is
+ * released: the release point never passes an event still to deliver.
+ */
+static void
+lane_acked(struct lane *l)
+{
+	struct fwd		*f = l->f;
+	struct collectord	*cd = f->cd;
+	struct spool_pos	 end;
+	struct lane		*m;
+	int			 i, found;
+
+	l->acked = 1;
 	f->attempt = 0;
+	do {
+		found = 0;
+		for (i = 0; i < FWD_MAX_LANES; i++) {
+			m = &f->lanes[i];
+			if (!m->have_batch || !m->acked ||
+			    m->order != f->release_order)
+				continue;
+			end = batch_end(&m->batch);
+			spool_release(cd->spool, &end, m->batch.n);
+			batch_clear(&m->batch);
+			m->have_batch = 0;
+			m->acked = 0;
+			f->release_order++;
+			found = 1;
+		}
+	} while (found);
+}
+
+/*
+ * The gateway took the first l->sent live events of the batch: they leave
+ * it (not dead-lettered, delivered), and the rest goes next, whole.
+ */
+static void
+lane_delivered(struct lane *l)
+{
+	struct collectord	*cd = l->f->cd;
+	size_t			 n = l->sent;
+	long			 r;
+
+	cd->st.delivered_events += n;
+	while (n-- > 0 && (r = batch_live_index(&l->batch, 0)) >= 0)
+		batch_kill(&l->batch, (size_t)r);
+	l->limit = 0;
+	if (batch_live(&l->batch) == 0)
+		lane_acked(l);
 }
 
 /* Arm the next health probe. */
@@ -224,7 +290,7 @@ fwd_probe_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Schedule the next try of the batch; cap: jump to the capped interval;
+ * Schedule the next try of the batches; cap: jump to the capped interval;
  * down: the gateway did not answer (or failed without a Retry-After), so
  * probe its health while waiting.
  */
@@ -236,6 +302,9 @@ fwd_retry(struct fwd *f, int64_t retry_after_ms, int cap, int down)
 	struct timeval		 tv;
 	int64_t			 ms;
 
+	/* A retry already waits: it resends every lane's batch. */
+	if (f->backoff)
+		return;
 	b.base_ms = cd->conf.retry_base_ms;
 	b.max_ms = cd->conf.retry_max_ms;
 	b.max_retries = cd->conf.max_retries;
@@ -268,10 +337,10 @@ fwd_retry(struct fwd *f, int64_t retry_after_ms, int cap, int down)
  * named (0: the answer named none we could find).
  */
 static size_t
-fwd_unprocessable(struct fwd *f, struct evbuffer *in)
+fwd_unprocessable(struct lane *l, struct evbuffer *in)
 {
-	struct collectord	*cd = f->cd;
-	struct batch		*b = &f->batch;
+	struct collectord	*cd = l->f->cd;
+	struct batch		*b = &l->batch;
 	const char		*body;
 	char			**reasons;
 	size_t			 len = evbuffer_get_length(in), i, named = 0;
@@ -280,46 +349,49 @@ fwd_unprocessable(struct fwd *f, struct evbuffer *in)
 	long			 r;
 
 	body = (const char *)evbuffer_pullup(in, -1);
-	reasons = answer_422(body, len, f->sent, &nnamed);
+	reasons = answer_422(body, len, l->sent, &nnamed);
 	if (reasons == NULL)
 		return 0;
 	/* Indexes in the answer are positions in the body we sent. */
-	map = xcalloc(f->sent + 1, sizeof *map);
-	for (i = 0; i < f->sent; i++)
+	map = xcalloc(l->sent + 1, sizeof *map);
+	for (i = 0; i < l->sent; i++)
 		map[i] = batch_live_index(b, i);
-	for (i = 0; i < f->sent; i++) {
+	for (i = 0; i < l->sent; i++) {
 		if (reasons[i] == NULL || (r = map[i]) < 0)
 			continue;
 		if (deadletter_write(cd, reasons[i], 422,
 		    b->buf + b->recs[r].off, b->recs[r].len) == 0) {
 			batch_kill(b, r);
-			f->pristine = 0;
+			l->pristine = 0;
 			cd->st.dropped_events++;
 			named++;
 		}
 	}
 	free(map);
-	answer_free(reasons, f->sent);
+	answer_free(reasons, l->sent);
 	return named;
 }
 
-/* 400 or 413: halve the batch, or dead-letter the one refused event. */
+/*
+ * 400 or 413: send only the first half of what was sent, or dead-letter
+ * the one refused event once it goes alone.
+ */
 static void
-fwd_refused(struct fwd *f, int code, struct evbuffer *in)
+fwd_refused(struct lane *l, int code, struct evbuffer *in)
 {
+	struct fwd		*f = l->f;
 	struct collectord	*cd = f->cd;
-	struct batch		*b = &f->batch;
+	struct batch		*b = &l->batch;
 	char			*reason, excerpt[200];
 	size_t			 n;
 	long			 r;
 
-	if (batch_live(b) > 1) {
-		batch_truncate(b, b->n / 2 > 0 ? b->n / 2 : 1);
-		f->pristine = 0;
+	if (l->sent > 1) {
+		l->limit = l->sent / 2;
+		l->pristine = 0;
+		uuidstr_v4(b->id);	/* another body, another batch_id */
 		log_warnx("gateway: HTTP %d for a batch, resending %zu events "
-		    "to find the refused one", code, batch_live(b));
-		if (batch_live(b) == 0)
-			fwd_release(f);
+		    "to find the refused one", code, l->limit);
 		return;
 	}
 	n = evbuffer_copyout(in, excerpt, sizeof excerpt - 1);
@@ -330,46 +402,50 @@ fwd_refused(struct fwd *f, int code, struct evbuffer *in)
 	if ((r = batch_live_index(b, 0)) >= 0 && deadletter_write(cd, reason,
 	    code, b->buf + b->recs[r].off, b->recs[r].len) == 0) {
 		batch_kill(b, r);
+		l->pristine = 0;
+		l->limit = 0;
 		cd->st.dropped_events++;
-		fwd_release(f);
+		if (batch_live(b) == 0)
+			lane_acked(l);
 	} else
 		fwd_retry(f, -1, 1, 0);
 	free(reason);
 }
 
-/* The answer to the request in flight (req NULL: no answer). */
+/* The answer to lane l's request, or its failure. */
 static void
 fwd_done_cb(struct evhttp_request *req, void *arg)
 {
-	struct fwd		*f = arg;
+	struct lane		*l = arg;
+	struct fwd		*f = l->f;
 	struct collectord	*cd = f->cd;
 	struct evbuffer		*in;
 	const char		*ra;
 	int64_t			 ra_ms;
 	int			 code;
 
-	f->req = NULL;		/* f->sent stays: a 422 names positions in it */
+	l->req = NULL;		/* l->sent stays: a 422 names positions in it */
 	code = req != NULL ? evhttp_request_get_response_code(req) : 0;
-	if (code == 0 && f->conn_reqs > 1 && !f->quick && !cd->stopping) {
+	if (code == 0 && l->conn_reqs > 1 && !l->quick && !cd->stopping) {
 		/*
 		 * The gateway may have closed an idle keep-alive connection
 		 * just as we reused it: try once more at once on a new one
 		 * before calling it an outage.
 		 */
-		f->quick = 1;
-		f->renew = 1;
+		l->quick = 1;
+		l->renew = 1;
 		cd->st.retries++;
 		log_debug("gateway: %s on a reused connection, resending",
-		    fwd_errname(f->neterr));
+		    fwd_errname(l->neterr));
 		goto out;
 	}
 	if (code == 0) {
 		cd->st.gateway_up = 0;
 		cd_set_error(cd, "gateway %s:%d: %s", cd->set.gw_host,
-		    cd->set.gw_port, fwd_errname(f->neterr));
+		    cd->set.gw_port, fwd_errname(l->neterr));
 		if (f->attempt == 0)
 			log_warnx("%s", cd->st.last_error);
-		f->renew = 1;
+		l->renew = 1;
 		fwd_retry(f, -1, 0, 1);
 		goto out;
 	}
@@ -378,25 +454,25 @@ fwd_done_cb(struct evhttp_request *req, void *arg)
 		if (!cd->st.gateway_up && f->attempt > 0)
 			log_info("gateway answers again; delivering");
 		cd->st.gateway_up = 1;
-		f->quick = 0;
+		l->quick = 0;
 		cd->st.flushed_batches++;
-		fwd_release(f);
+		lane_delivered(l);
 		goto out;
 	}
 	cd_set_error(cd, "gateway answered HTTP %d", code);
 	if (code == 422) {
-		if (fwd_unprocessable(f, in) > 0) {
+		if (fwd_unprocessable(l, in) > 0) {
 			log_warnx("gateway: HTTP 422, refused events written "
 			    "to %s", cd->conf.dead_letter);
-			if (batch_live(&f->batch) == 0)
-				fwd_release(f);
+			if (batch_live(&l->batch) == 0)
+				lane_acked(l);
 			goto out;
 		}
-		fwd_refused(f, code, in);
+		fwd_refused(l, code, in);
 		goto out;
 	}
 	if (code == 400 || code == 413) {
-		fwd_refused(f, code, in);
+		fwd_refused(l, code, in);
 		goto out;
 	}
 	if (code == 408 || code == 429 || code >= 500) {
@@ -416,19 +492,18 @@ fwd_done_cb(struct evhttp_request *req, void *arg)
 	    code == 401 || code == 403 ? "token refused" : "wrong URL?");
 	fwd_retry(f, -1, 1, 0);
 out:
-	f->sent = 0;
+	l->sent = 0;
 	cd_check_done(cd);
-	if (!f->backoff)
-		fwd_kick(f);
+	fwd_kick(f);
 }
 
 /* Remember why a request failed (called just before fwd_done_cb). */
 static void
 fwd_error_cb(enum evhttp_request_error e, void *arg)
 {
-	struct fwd	*f = arg;
+	struct lane	*l = arg;
 
-	f->neterr = e;
+	l->neterr = e;
 }
 
 /*
@@ -439,13 +514,13 @@ fwd_error_cb(enum evhttp_request_error e, void *arg)
  * a whole request go out in one write.
  */
 static void
-fwd_nodelay(struct fwd *f)
+fwd_nodelay(struct lane *l)
 {
 	struct bufferevent	*bev;
 	evutil_socket_t		 fd;
 	int			 one = 1;
 
-	bev = evhttp_connection_get_bufferevent(f->conn);
+	bev = evhttp_connection_get_bufferevent(l->conn);
 	if (bev == NULL || (fd = bufferevent_getfd(bev)) == -1)
 		return;
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == -1)
@@ -453,54 +528,93 @@ fwd_nodelay(struct fwd *f)
 	bufferevent_set_max_single_write(bev, 1024 * 1024);
 }
 
-/* Send the current batch, or a new one, if nothing is in flight. */
-static void
-fwd_send(struct fwd *f)
+/*
+ * Whether a further batch is worth a request of its own while others are
+ * in flight: only a full one. A trickle of events keeps gathering behind
+ * the one request in flight, as it always did; a backlog (a drain after
+ * an outage, a burst) goes out over several connections at once.
+ */
+static int
+fwd_full_batch_waits(struct fwd *f)
 {
+	struct collectord	*cd = f->cd;
+	struct spool_stats	 ss;
+	uint64_t		 events = 0, bytes = 0;
+	int			 i;
+
+	if (fwd_outstanding(f) == 0)
+		return 1;
+	for (i = 0; i < FWD_MAX_LANES; i++) {
+		if (!f->lanes[i].have_batch)
+			continue;
+		events += f->lanes[i].batch.n;
+		bytes += f->lanes[i].batch.len + f->lanes[i].batch.n * SPOOL_HDR;
+	}
+	spool_stats(cd->spool, &ss);
+	return ss.events >= events + (uint64_t)cd->conf.batch_max_events ||
+	    ss.bytes >= bytes + (uint64_t)cd->conf.batch_max_bytes;
+}
+
+/* Read the next batch of the spool into idle lane l. 0: nothing to send. */
+static int
+lane_fill(struct lane *l)
+{
+	struct fwd		*f = l->f;
+	struct collectord	*cd = f->cd;
+	struct spool_pos	 from;
+	char			*cause = NULL;
+	int			 n;
+
+	for (;;) {
+		if (!fwd_full_batch_waits(f))
+			return 0;
+		from = fwd_outstanding(f) > 0 ? f->cursor : spool_head(cd->spool);
+		n = batch_fill_from(&l->batch, cd->spool, &from,
+		    cd->conf.batch_max_events, cd->conf.batch_max_bytes, &cause);
+		if (n == -1) {
+			cd_set_error(cd, "spool: %s", cause);
+			log_warnx_limited("spool: %s", cause);
+			free(cause);
+			return 0;
+		}
+		if (n == 0)
+			return 0;
+		l->have_batch = 1;
+		l->order = f->next_order++;
+		l->acked = 0;
+		l->limit = 0;
+		l->pristine = 1;
+		f->cursor = batch_end(&l->batch);
+		if (batch_live(&l->batch) > 0)
+			return 1;
+		lane_acked(l);	/* nothing live: released in its turn */
+	}
+}
+
+/* Send lane l's batch. */
+static void
+lane_send(struct lane *l)
+{
+	struct fwd		*f = l->f;
 	struct collectord	*cd = f->cd;
 	struct evkeyvalq	*h;
 	struct evbuffer		*out;
-	char			*cause = NULL, *body, ts[TS_LEN], num[32];
-	char			*auth;
-	size_t			 len;
-	int			 n;
+	char			*body, ts[TS_LEN], num[32], *auth;
+	size_t			 len, live;
 
-	if (f->req != NULL || f->backoff)
-		return;
-	for (;;) {
-		if (!f->have_batch) {
-			n = batch_fill(&f->batch, cd->spool,
-			    cd->conf.batch_max_events, cd->conf.batch_max_bytes,
-			    &cause);
-			if (n == -1) {
-				cd_set_error(cd, "spool: %s", cause);
-				log_warnx_limited("spool: %s", cause);
-				free(cause);
-				return;
-			}
-			if (n == 0)
-				return;
-			f->have_batch = 1;
-			f->pristine = 1;
-			f->attempt = 0;
-		}
-		if (batch_live(&f->batch) > 0)
-			break;
-		fwd_release(f);
-	}
-	if ((f->conn == NULL || f->renew) && fwd_connect(f) == -1) {
+	if ((l->conn == NULL || l->renew) && lane_connect(l) == -1) {
 		fwd_retry(f, -1, 0, 1);
 		return;
 	}
-
-	f->neterr = -1;
-	f->req = evhttp_request_new(fwd_done_cb, f);
-	if (f->req == NULL)
+	l->neterr = -1;
+	l->req = evhttp_request_new(fwd_done_cb, l);
+	if (l->req == NULL)
 		fatalx("evhttp_request_new");
-	evhttp_request_set_error_cb(f->req, fwd_error_cb);
-	f->sent = batch_live(&f->batch);
-	h = evhttp_request_get_output_headers(f->req);
-	snprintf(num, sizeof num, "%zu", f->sent);
+	evhttp_request_set_error_cb(l->req, fwd_error_cb);
+	live = batch_live(&l->batch);
+	l->sent = l->limit > 0 && l->limit < live ? l->limit : live;
+	h = evhttp_request_get_output_headers(l->req);
+	snprintf(num, sizeof num, "%zu", l->sent);
 	evhttp_add_header(h, "Host", cd->set.gw_hostheader);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "X-Event-Source", "collectord");
@@ -511,25 +625,53 @@ fwd_send(struct fwd *f)
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
 	}
-	body = batch_body(&f->batch, ts_now(ts), &len);
-	out = evhttp_request_get_output_buffer(f->req);
+	body = batch_body_first(&l->batch, ts_now(ts), l->sent, &len);
+	out = evhttp_request_get_output_buffer(l->req);
 	evbuffer_add(out, body, len);
 	free(body);
 	if (f->attempt > 0)
 		cd->st.retries++;
-	f->conn_reqs++;
-	if (evhttp_make_request(f->conn, f->req, EVHTTP_REQ_POST,
+	l->conn_reqs++;
+	if (evhttp_make_request(l->conn, l->req, EVHTTP_REQ_POST,
 	    cd->set.gw_path) == -1) {
 		/* libevent freed the request. */
-		f->req = NULL;
-		f->sent = 0;
-		f->renew = 1;
+		l->req = NULL;
+		l->sent = 0;
+		l->renew = 1;
 		cd_set_error(cd, "cannot send a request to the gateway");
 		fwd_retry(f, -1, 0, 1);
 		return;
 	}
-	fwd_nodelay(f);
-	log_debug("gateway: POST %zu events (batch %s)", f->sent, f->batch.id);
+	fwd_nodelay(l);
+	log_debug("gateway: POST %zu events (batch %s)", l->sent, l->batch.id);
+}
+
+/*
+ * Send what there is to send: the batches of idle lanes that still hold
+ * events (a retry), then new batches while lanes are free.
+ */
+static void
+fwd_send(struct fwd *f)
+{
+	struct collectord	*cd = f->cd;
+	struct lane		*l;
+	int			 i;
+
+	if (f->backoff)
+		return;
+	for (i = 0; i < FWD_MAX_LANES && !f->backoff; i++) {
+		l = &f->lanes[i];
+		if (l->req == NULL && l->have_batch && !l->acked)
+			lane_send(l);
+	}
+	for (i = 0; i < cd->conf.max_inflight && !f->backoff; i++) {
+		l = &f->lanes[i];
+		if (l->req != NULL || l->have_batch)
+			continue;
+		if (!lane_fill(l))
+			break;
+		lane_send(l);
+	}
 }
 
 /* The backoff is over: try again. */
@@ -537,24 +679,29 @@ static void
 fwd_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct fwd	*f = arg;
-	char		*cause = NULL;
+	struct lane	*l = NULL;
+	int		 i;
 
 	f->backoff = 0;
 	fwd_probe_stop(f);
 	/*
-	 * A batch nobody cut or dropped from is just the head of the spool:
-	 * read it again, so that what came during the wait goes along
+	 * A lone batch nobody cut or dropped from is just the head of the
+	 * spool: read it again, so that what came during the wait goes along
 	 * (a batch first sent with one event does not stay that small).
 	 */
-	if (f->have_batch && f->pristine) {
-		batch_clear(&f->batch);
-		f->have_batch = 0;
-		if (batch_fill(&f->batch, f->cd->spool,
-		    f->cd->conf.batch_max_events, f->cd->conf.batch_max_bytes,
-		    &cause) > 0)
-			f->have_batch = 1;
-		else
-			free(cause);
+	for (i = 0; i < FWD_MAX_LANES; i++) {
+		if (f->lanes[i].have_batch)
+			l = &f->lanes[i];
+	}
+	if (fwd_outstanding(f) == 1 && l != NULL && l->pristine &&
+	    l->req == NULL && !l->acked) {
+		f->next_order--;
+		l->have_batch = 0;
+		/*
+		 * Its events are still in the spool, unreleased: should the
+		 * read fail, the next batch starts from them again.
+		 */
+		(void)lane_fill(l);
 	}
 	fwd_send(f);
 }
@@ -579,10 +726,14 @@ fwd_new(struct collectord *cd, char **cause)
 {
 	struct fwd	*f;
 	struct timeval	 tv;
+	int		 i;
 
 	f = xcalloc(1, sizeof *f);
 	f->cd = cd;
-	f->neterr = -1;
+	for (i = 0; i < FWD_MAX_LANES; i++) {
+		f->lanes[i].f = f;
+		f->lanes[i].neterr = -1;
+	}
 	f->ev_retry = evtimer_new(cd->base, fwd_retry_cb, f);
 	f->ev_kick = event_new(cd->base, -1, 0, fwd_kick_cb, f);
 	f->ev_flush = event_new(cd->base, -1, EV_PERSIST, fwd_flush_cb, f);
@@ -604,12 +755,19 @@ fwd_new(struct collectord *cd, char **cause)
 void
 fwd_free(struct fwd *f)
 {
+	struct lane	*l;
+	int		 i;
+
 	if (f == NULL)
 		return;
-	if (f->req != NULL)
-		evhttp_cancel_request(f->req);
-	if (f->conn != NULL)
-		evhttp_connection_free(f->conn);
+	for (i = 0; i < FWD_MAX_LANES; i++) {
+		l = &f->lanes[i];
+		if (l->req != NULL)
+			evhttp_cancel_request(l->req);
+		if (l->conn != NULL)
+			evhttp_connection_free(l->conn);
+		batch_free(&l->batch);
+	}
 	if (f->preq != NULL)
 		evhttp_cancel_request(f->preq);
 	if (f->pconn != NULL)
@@ -622,39 +780,55 @@ fwd_free(struct fwd *f)
 		event_free(f->ev_kick);
 	if (f->ev_flush != NULL)
 		event_free(f->ev_flush);
-	batch_free(&f->batch);
 	free(f);
 }
 
-/* New records are in the spool: send now if idle. */
+/* New records are in the spool: send now if a lane is free. */
 void
 fwd_kick(struct fwd *f)
 {
-	if (f->req == NULL && !f->backoff)
+	if (!f->backoff)
 		event_active(f->ev_kick, EV_READ, 0);
 }
 
-/* Events in the request in flight. */
+/* Events in the requests in flight. */
 size_t
 fwd_inflight(const struct fwd *f)
 {
-	return f->req != NULL ? f->sent : 0;	/* sent is stale once answered */
+	size_t	n = 0;
+	int	i;
+
+	for (i = 0; i < FWD_MAX_LANES; i++) {
+		if (f->lanes[i].req != NULL)
+			n += f->lanes[i].sent;
+	}
+	return n;
 }
 
 /* 1 while a request is in flight or a retry is scheduled. */
 int
 fwd_busy(const struct fwd *f)
 {
-	return f->req != NULL || f->backoff;
+	int	i;
+
+	if (f->backoff)
+		return 1;
+	for (i = 0; i < FWD_MAX_LANES; i++) {
+		if (f->lanes[i].req != NULL)
+			return 1;
+	}
+	return 0;
 }
 
-/* The gateway or token changed: use a new connection, retry at once. */
+/* The gateway or token changed: use new connections, retry at once. */
 void
 fwd_reconfigure(struct fwd *f)
 {
 	struct timeval	tv;
+	int		i;
 
-	f->renew = 1;
+	for (i = 0; i < FWD_MAX_LANES; i++)
+		f->lanes[i].renew = 1;
 	if (f->pconn != NULL) {
 		fwd_probe_stop(f);
 		evhttp_connection_free(f->pconn);

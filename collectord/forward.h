@@ -2,9 +2,11 @@
  * forward.h: batches from the spool to gatewayd over HTTP/1.1 (the
  * answers as collectord(8) documents them under "Gateway answers").
  *
- * One request in flight on one keep-alive connection. When it is idle a
- * new batch goes out at once; while one is in flight events gather for the
- * next. What each answer does:
+ * Up to max_inflight requests in flight, each on its own keep-alive
+ * connection ("lanes"). When none is in flight a new batch goes out at
+ * once; while one is, events gather for the next, and a further lane
+ * starts only with a full batch (a backlog). Batches are consecutive runs
+ * of the spool, released strictly in order. What each answer does:
  *
  *   2xx                    release the batch from the spool
  *   408, 429, 5xx, no      retry the same batch after the backoff
@@ -12,8 +14,9 @@
  *   422                    events named by detail[].loc ["events", i, …]
  *                          go to the dead-letter file, the rest is resent
  *                          at once; a 422 naming none is handled as 400
- *   400, 413               cut the batch in half and resend, until the one
- *                          refused event is alone: it is dead-lettered
+ *   400, 413               send only the first half of what was sent, until
+ *                          the one refused event goes alone: it is
+ *                          dead-lettered (what was taken leaves the batch)
  *   401, 403, other 4xx,   an operator's error (token, URL): the batch
  *   3xx                    stays, retried every retry_max_ms, logged loudly
  *

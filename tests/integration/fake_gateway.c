@@ -12,6 +12,8 @@
  *   429 SECS            Too Many Requests with Retry-After: SECS
  *   500 | 503 | 401 …   that status, no body to speak of
  *   hang                never answer
+ *   hang ID [ID…]       never answer batches holding these event_ids;
+ *                       accept the others
  *   close               close the connection mid-request
  *   down                stop listening (connections refused)
  * Every event_id of an accepted batch is appended to DIR/events (with -T
@@ -119,15 +121,18 @@ hdr(struct evhttp_request *req, const char *name)
 	return v != NULL ? v : "-";
 }
 
-/* Is id listed in the 422 mode line? */
+/* Is id listed in the mode line after its first word? */
 static int
 poisoned(const char *id)
 {
-	const char	*p = mode + 4;
+	const char	*list = strchr(mode, ' '), *p;
 	size_t		 len = strlen(id);
 
+	if (list == NULL)
+		return 0;
+	p = ++list;
 	while ((p = strstr(p, id)) != NULL) {
-		if ((p == mode + 4 || p[-1] == ' ') &&
+		if ((p == list || p[-1] == ' ') &&
 		    (p[len] == '\0' || p[len] == ' '))
 			return 1;
 		p += len;
@@ -172,6 +177,19 @@ ingest_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	n = json_object_array_length(events);
+	if (strncmp(mode, "hang ", 5) == 0) {
+		for (i = 0; i < n; i++) {
+			ev = json_object_array_get_idx(events, i);
+			if (json_object_object_get_ex(ev, "event_id", &id) &&
+			    poisoned(json_object_get_string(id))) {
+				snprintf(line, sizeof line, "hang %zu t=%lld\n",
+				    n, t / 1000);
+				log_to("requests", line);
+				json_object_put(body);
+				return;
+			}
+		}
+	}
 	out = evbuffer_new();
 	if (strncmp(mode, "422 ", 4) == 0) {
 		evbuffer_add_printf(out, "{\"detail\":[");

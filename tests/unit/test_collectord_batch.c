@@ -159,7 +159,7 @@ START_TEST(test_empty_spool)
 }
 END_TEST
 
-START_TEST(test_kill_and_truncate)
+START_TEST(test_kill_and_first)
 {
 	struct batch	 b = { 0 };
 	char		*body, *cause = NULL, id[UUIDSTR_LEN];
@@ -180,22 +180,51 @@ START_TEST(test_kill_and_truncate)
 	body = batch_body(&b, "2026-11-26T16:35:09.123Z", &len);
 	ck_assert_uint_eq(check_body(body, len, 1), 8);
 	free(body);
-	/* Cut to the first half; the end position moves with it. */
-	batch_truncate(&b, 5);
-	ck_assert_uint_eq(b.n, 5);
-	ck_assert_uint_eq(batch_live(&b), 3);
-	ck_assert_uint_eq(batch_end(&b).off, b.recs[4].end.off);
-	body = batch_body(&b, "2026-11-26T16:35:09.123Z", &len);
+	/* The first three live records only (1, 2, 4); the end stays. */
+	body = batch_body_first(&b, "2026-11-26T16:35:09.123Z", 3, &len);
 	ck_assert_uint_eq(check_body(body, len, 1), 3);
+	ck_assert_ptr_nonnull(strstr(body, "\"n\":4"));
+	ck_assert_ptr_null(strstr(body, "\"n\":5"));
 	free(body);
+	ck_assert_uint_eq(batch_end(&b).off, b.recs[9].end.off);
 	/* All dead: an empty events array is still a valid body. */
-	batch_kill(&b, 1);
-	batch_kill(&b, 2);
-	batch_kill(&b, 4);
+	for (size_t i = 0; i < b.n; i++)
+		batch_kill(&b, i);
 	ck_assert_uint_eq(batch_live(&b), 0);
 	body = batch_body(&b, "2026-11-26T16:35:09.123Z", &len);
 	ck_assert_uint_eq(check_body(body, len, -1), 0);
 	free(body);
+	batch_free(&b);
+}
+END_TEST
+
+START_TEST(test_fill_from)
+{
+	struct batch		 a = { 0 }, b = { 0 };
+	struct spool_pos	 end;
+	char			*body, *cause = NULL;
+	size_t			 len;
+
+	/* A second batch read after the first covers the next records. */
+	put(0, 10, 5);
+	ck_assert_int_eq(batch_fill(&a, sp, 4, 1 << 20, &cause), 4);
+	end = batch_end(&a);
+	ck_assert_int_eq(batch_fill_from(&b, sp, &end, 4, 1 << 20, &cause), 4);
+	body = batch_body(&b, "2026-11-26T16:35:09.123Z", &len);
+	ck_assert_ptr_nonnull(strstr(body, "{\"n\":4,"));
+	ck_assert_ptr_nonnull(strstr(body, "{\"n\":7,"));
+	ck_assert_ptr_null(strstr(body, "{\"n\":3,"));
+	ck_assert_ptr_null(strstr(body, "{\"n\":8,"));
+	free(body);
+	/* Releasing the first leaves the second where it was. */
+	spool_release(sp, &end, a.n);
+	end = batch_end(&b);
+	ck_assert_int_eq(batch_fill_from(&a, sp, &end, 100, 1 << 20, &cause), 2);
+	/* Before the release point means from it. */
+	end.seg = 0;
+	end.off = 0;
+	ck_assert_int_eq(batch_fill_from(&a, sp, &end, 100, 1 << 20, &cause), 6);
+	batch_free(&a);
 	batch_free(&b);
 }
 END_TEST
@@ -250,7 +279,8 @@ batch_suite(void)
 	tcase_add_test(tc, test_byte_cap);
 	tcase_add_test(tc, test_oversized_record_goes_alone);
 	tcase_add_test(tc, test_empty_spool);
-	tcase_add_test(tc, test_kill_and_truncate);
+	tcase_add_test(tc, test_kill_and_first);
+	tcase_add_test(tc, test_fill_from);
 	tcase_add_test(tc, test_body_matches_jsonc);
 	suite_add_tcase(s, tc);
 	return s;
